@@ -1,0 +1,3 @@
+from brigtui.cli import main
+
+raise SystemExit(main())

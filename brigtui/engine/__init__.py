@@ -1,0 +1,1 @@
+"""The engine: scripts, builds, executors and the store. It never imports Textual."""

@@ -1,0 +1,233 @@
+"""The engine: starts builds, tracks the running ones, and tells subscribers what happens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from brigtui.config import Settings, load_settings, resolve_secrets, settings_as_dict
+from brigtui.engine.build import BuildOutcome, BuildRunner
+from brigtui.engine.errors import BrigtuiError
+from brigtui.engine.executors import create_executor
+from brigtui.engine.executors.base import Executor
+from brigtui.engine.ids import iso, new_build_id, process_identity, utc_now
+from brigtui.engine.messages import BuildFinished, BuildNoted, BuildStarted, EngineMessage
+from brigtui.engine.model import BuildStatus, Project
+from brigtui.engine.snapshot import take_snapshot
+from brigtui.engine.store import Store
+
+logger = logging.getLogger(__name__)
+
+STATE_DIR_NAME = ".brigtui"
+Listener = Callable[[EngineMessage], None]
+
+
+def state_dir_for(folder: Path) -> Path:
+    """`$BRIGTUI_HOME`, else `.brigtui/` beside the pipelines folder."""
+    home = os.environ.get("BRIGTUI_HOME")
+    if home:
+        return Path(home).expanduser().resolve()
+    return folder.resolve().parent / STATE_DIR_NAME
+
+
+@dataclass
+class BuildRequest:
+    script: Path
+    event: str = "exec"
+    payload: Any = None
+    trigger: str = "manual"
+    source_dir: Path = field(default=Path())
+    """Project source mounted at /src; the script's folder when not given."""
+    rerun_of: str | None = None
+
+    def __post_init__(self) -> None:
+        self.script = self.script.resolve()
+        if self.source_dir == Path():
+            self.source_dir = self.script.parent
+        self.source_dir = self.source_dir.resolve()
+
+
+class Engine:
+    """Runs builds of the event scripts of one pipelines folder."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        state_dir: Path | None = None,
+        executor: str | None = None,
+        settings: Settings | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.folder = folder.resolve()
+        self.state_dir = state_dir or state_dir_for(self.folder)
+        self.store = Store(self.state_dir)
+        self.executor_name = executor
+        self._fixed_settings = settings
+        self.overrides = dict(overrides or {})
+        """Settings given on the command line, as dotted keys (`kubernetes.context`)."""
+        self._listeners: list[Listener] = []
+        self._executors: dict[tuple[str, str], Executor] = {}
+        self._settings: dict[str, Settings] = {}
+        self.running: dict[str, BuildRunner] = {}
+
+    # Subscribers
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every engine message; return a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, message: EngineMessage) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(message)
+            except Exception:
+                logger.exception("A listener failed on %s.", type(message).__name__)
+
+    # Settings and executors
+
+    def load_settings(self) -> Settings:
+        """Read brigtui.yaml afresh, so an edit applies to the next build."""
+        settings = self._fixed_settings or load_settings(self.folder)
+        for dotted, value in self.overrides.items():
+            section, _, key = dotted.rpartition(".")
+            target = getattr(settings, section) if section else settings
+            setattr(target, key, value)
+        return settings
+
+    def settings_for(self, build: BuildRunner) -> Settings:
+        return self._settings.get(build.id) or self.load_settings()
+
+    def executor_for(self, settings: Settings) -> Executor:
+        name = self.executor_name or settings.executor
+        section = repr(getattr(settings, name, None))
+        key = (name, section)
+        if key not in self._executors:
+            self._executors[key] = create_executor(name, settings)
+        return self._executors[key]
+
+    # Builds
+
+    def start_build(self, request: BuildRequest) -> BuildRunner:
+        """Record a build and start it in a task; return its runner at once.
+
+        Raises BrigtuiError (before recording anything) for invalid settings, a missing
+        secret or an unknown executor.
+        """
+        settings = self.load_settings()
+        secrets = resolve_secrets(settings, self.folder)
+        executor = self.executor_for(settings)
+        project = Project(
+            name=settings.project or self.folder.name,
+            folder=self.folder,
+            settings=settings_as_dict(settings),
+            secrets=secrets,
+        )
+        build_id = self._unique_build_id()
+        runner = BuildRunner(self, request, build_id, executor, project)
+        self._settings[build_id] = settings
+
+        # Record the build before anything runs, so a crash from here on leaves a record.
+        host, pid, started = process_identity()
+        now = iso(utc_now())
+        runner.work_dir.mkdir(parents=True, exist_ok=True)
+        self.store.insert_build(
+            id=build_id,
+            project=project.name,
+            script=str(request.script),
+            event=request.event,
+            payload=json.dumps(request.payload) if request.payload is not None else None,
+            status=BuildStatus.RUNNING.value,
+            trigger=request.trigger,
+            executor=executor.name,
+            created_at=now,
+            started_at=now,
+            log_path=str(runner.log.path),
+            owner_host=host,
+            owner_pid=pid,
+            owner_started=started,
+            rerun_of=request.rerun_of,
+        )
+        self.running[build_id] = runner
+        self.emit(BuildStarted(build_id, str(request.script), request.event, request.trigger,
+                               executor.describe()))
+        runner.task = asyncio.get_running_loop().create_task(
+            self._run(runner, executor), name=f"build-{build_id}"
+        )
+        return runner
+
+    async def run_build(self, request: BuildRequest) -> BuildOutcome:
+        """Run one build to its end."""
+        runner = self.start_build(request)
+        assert runner.task is not None
+        return await runner.task
+
+    def cancel_build(self, build_id: str) -> bool:
+        runner = self.running.get(build_id)
+        if runner is None:
+            return False
+        runner.cancel()
+        return True
+
+    async def cancel_all(self) -> None:
+        """Cancel every running build and wait until each one has cleaned up."""
+        runners = list(self.running.values())
+        for runner in runners:
+            runner.cancel()
+        tasks = [runner.task for runner in runners if runner.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def close(self) -> None:
+        self.store.close()
+
+    async def _run(self, runner: BuildRunner, executor: Executor) -> BuildOutcome:
+        try:
+            # Snapshot the source the build runs with, off the event loop.
+            snapshot = await asyncio.to_thread(
+                take_snapshot, runner.request.source_dir, self.state_dir
+            )
+            self.store.put_snapshot(snapshot.digest, snapshot.manifest, iso(utc_now()) or "")
+            self.store.update_build(runner.id, source_hash=snapshot.digest)
+            if not snapshot.complete:
+                runner.note("note: some source files were too large or too many to snapshot")
+
+            # Prepare the executor, then run the build.
+            try:
+                await executor.start_build(runner.info)
+            except BrigtuiError as error:
+                runner.note(str(error))
+                outcome = BuildOutcome(runner.id, BuildStatus.FAILED, str(error))
+                await runner.finish(outcome)
+                return outcome
+            return await runner.run()
+        except asyncio.CancelledError:
+            outcome = BuildOutcome(runner.id, BuildStatus.CANCELLED, "the build was cancelled")
+            await asyncio.shield(runner.finish(outcome))
+            return outcome
+        finally:
+            self.running.pop(runner.id, None)
+            self._settings.pop(runner.id, None)
+
+    def _unique_build_id(self) -> str:
+        while True:
+            build_id = new_build_id()
+            if self.store.get_build(build_id, with_jobs=False) is None:
+                return build_id
+
+
+__all__ = [
+    "BuildFinished",
+    "BuildNoted",
+    "BuildOutcome",
+    "BuildRequest",
+    "Engine",
+    "state_dir_for",
+]

@@ -1,0 +1,119 @@
+"""The local executor: each job is a host process in a mount namespace (the default)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from brigtui.engine.executors.base import (
+    SHARE_MOUNT,
+    BuildInfo,
+    Executor,
+    JobRequest,
+    task_script,
+)
+from brigtui.engine.executors.process import kill_tagged_processes, run_process
+from brigtui.engine.executors.sandbox import Sandbox, default_shell, detect_sandbox
+
+logger = logging.getLogger(__name__)
+
+BUILD_TAG = "BRIGTUI_BUILD"
+"""Environment variable that marks every process of a build, for clean-up after a crash."""
+
+# Host variables a job inherits; everything else comes from the job's env.
+_INHERITED = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+
+
+class LocalExecutor(Executor):
+    name: ClassVar[str] = "local"
+    uses_image: ClassVar[bool] = False
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return detect_sandbox(self.settings.local.sandbox)
+
+    def describe(self) -> str:
+        return f"local ({self.sandbox.kind})"
+
+    def shell_for(self, requested: str | None) -> str:
+        if requested:
+            return requested
+        if self.settings.local.shell != "auto":
+            return self.settings.local.shell
+        return default_shell()
+
+    async def start_build(self, build: BuildInfo) -> None:
+        sandbox = self.sandbox
+        if sandbox.kind == "none":
+            build.note(
+                f"warning: {SHARE_MOUNT} and /src could not be mounted ({sandbox.reason}); jobs "
+                "run in the project folder and find the share through $BRIGADE_SHARE_DIR"
+            )
+        elif sandbox.reason:
+            build.note(f"note: using {sandbox.kind} because {sandbox.reason}")
+
+    async def run_job(self, request: JobRequest) -> int:
+        spec, build = request.spec, request.build
+        if spec.image:
+            build.note_once(
+                "image",
+                "note: the local executor runs tasks on this host and ignores job images "
+                "(use --executor container to run them in their images)",
+            )
+        shell = self.shell_for(spec.shell)
+        script = build.work_dir / "jobs" / f"{spec.name}.sh"
+        script.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(script, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(task_script(spec, shell))
+
+        sandbox = self.sandbox
+        share = build.share_dir if spec.storage else None
+        command, cwd = sandbox.wrap(
+            [shell, str(script)], build.source_dir, share, build.work_dir / f"root-{spec.name}"
+        )
+        env = self.job_environment(request, inside_sandbox=sandbox.kind != "none")
+        return await run_process(
+            command,
+            env=env,
+            cwd=cwd,
+            stdin=request.stdin,
+            on_stdout=request.on_stdout,
+            on_stderr=request.on_stderr,
+        )
+
+    def job_environment(self, request: JobRequest, inside_sandbox: bool) -> dict[str, str]:
+        spec, build = request.spec, request.build
+        env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+        env.update(spec.env)
+        env.update(
+            BRIGADE_BUILD_ID=build.id,
+            BRIGADE_PROJECT=build.project,
+            BRIGADE_JOB=spec.name,
+        )
+        if spec.storage:
+            env["BRIGADE_SHARE_DIR"] = SHARE_MOUNT if inside_sandbox else str(build.share_dir)
+        env[BUILD_TAG] = build.id
+        return env
+
+    async def end_build(self, build: BuildInfo, keep_share: bool) -> None:
+        killed = kill_tagged_processes(BUILD_TAG, build.id)
+        if killed:
+            logger.warning("Killed %d leftover processes of build %s.", killed, build.id)
+        for root in build.work_dir.glob("root-*"):
+            _remove_empty_tree(root)
+
+
+def _remove_empty_tree(path: Path) -> None:
+    # The unshare sandbox's root folder holds only empty mount points once its namespace is gone.
+    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        try:
+            child.unlink() if child.is_symlink() else child.rmdir()
+        except OSError:
+            pass
+    try:
+        path.rmdir()
+    except OSError:
+        logger.warning("Could not remove sandbox root %s.", path)

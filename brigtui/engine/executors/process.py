@@ -1,0 +1,156 @@
+"""Running a host process for a job: stream its output, feed its input, kill its group."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+
+from brigtui.engine.executors.base import ChunkSink
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 256 * 1024
+TERMINATE_GRACE = 2.0
+"""Seconds between SIGTERM and SIGKILL when a job is stopped."""
+DRAIN_GRACE = 2.0
+"""Seconds to wait for output pipes to close once the job's process has exited."""
+
+
+async def run_process(
+    command: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    stdin: AsyncIterator[bytes] | None,
+    on_stdout: ChunkSink,
+    on_stderr: ChunkSink,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+) -> int:
+    """Run `command` in a new session and return its exit code (128 + N for signal N).
+
+    When the calling task is cancelled, the whole process group gets SIGTERM, then SIGKILL,
+    and `on_stop` runs (the container executor stops its container there).
+    """
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=dict(env),
+        cwd=cwd,
+        start_new_session=True,
+        limit=CHUNK_SIZE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    readers = [
+        asyncio.create_task(_pump_out(process.stdout, on_stdout)),
+        asyncio.create_task(_pump_out(process.stderr, on_stderr)),
+    ]
+    writer = asyncio.create_task(_pump_in(process, stdin)) if stdin is not None else None
+    try:
+        code = await process.wait()
+
+        # Background processes the tasks left behind belong to the job: end them too, so
+        # they neither keep running nor hold the output pipes open.
+        kill_group(process.pid, signal.SIGKILL)
+        await _drain(readers)
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        for reader in readers:
+            if reader.done() and not reader.cancelled() and reader.exception():
+                raise reader.exception()  # type: ignore[misc]
+        return 128 - code if code < 0 else code
+    except BaseException:
+        await stop_process(process)
+        if on_stop is not None:
+            await asyncio.shield(on_stop())
+        for task in (*readers, writer):
+            if task is not None:
+                task.cancel()
+        raise
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    """Send SIGTERM to the process group, then SIGKILL after a grace period."""
+    if process.returncode is not None:
+        kill_group(process.pid, signal.SIGKILL)
+        return
+    kill_group(process.pid, signal.SIGTERM)
+    try:
+        await asyncio.shield(asyncio.wait_for(process.wait(), TERMINATE_GRACE))
+    except (TimeoutError, asyncio.CancelledError):
+        pass
+    kill_group(process.pid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+        await asyncio.shield(asyncio.wait_for(process.wait(), TERMINATE_GRACE))
+
+
+def kill_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+async def _pump_out(stream: asyncio.StreamReader, sink: ChunkSink) -> None:
+    while chunk := await stream.read(CHUNK_SIZE):
+        await sink(chunk)
+
+
+async def _pump_in(process: asyncio.subprocess.Process, source: AsyncIterator[bytes]) -> None:
+    assert process.stdin is not None
+    try:
+        async for chunk in source:
+            process.stdin.write(chunk)
+            await process.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        # The job stopped reading (`head -1`); the rest of its input is not needed.
+        logger.debug("Job closed its standard input early.")
+    finally:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            process.stdin.close()
+            await process.stdin.wait_closed()
+
+
+async def _drain(readers: list[asyncio.Task[None]]) -> None:
+    done, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE)
+    for task in pending:
+        logger.warning("Output pipe still open %.0f s after the job exited.", DRAIN_GRACE)
+        task.cancel()
+    for task in pending:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def find_tagged_processes(tag: str, value: str) -> list[int]:
+    """Return the pids of processes whose environment has `tag=value`.
+
+    Every local job carries its build id in its environment, which is how `brigtui gc` and
+    the end of a build find processes that escaped the job's process group.
+    """
+    needle = f"{tag}={value}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def kill_tagged_processes(tag: str, value: str) -> int:
+    """SIGKILL every process tagged with `tag=value`; return how many there were."""
+    pids = find_tagged_processes(tag, value)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return len(pids)

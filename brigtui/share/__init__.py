@@ -1,0 +1,1 @@
+"""Shared volumes of builds, pipes between jobs, and the share inspector."""
