@@ -42,6 +42,8 @@ class ContainerSettings:
     """Flags added to every `run` command, for hosts that need them."""
     debug_image: str = ""
     """Image of the share inspector's container; empty uses the job image of the build."""
+    allow_privileged: bool = False
+    """Whether jobs that set `privileged` may run privileged containers (`--privileged`)."""
 
 
 @dataclass
@@ -69,6 +71,11 @@ class KubernetesSettings:
     """Seconds after which the debug pod ends on its own if brigtui is gone."""
     source_limit: int = 900 * 1024
     """Maximum bytes of the compressed project source carried to pods in a Secret."""
+    source_image: str = ""
+    """Image of the init container that unpacks the source into /src; empty uses the job's
+    image, which then needs `tar` with gzip support."""
+    end_timeout: float = 60.0
+    """Seconds the end of a build waits for its pods and claim to be gone."""
 
 
 @dataclass

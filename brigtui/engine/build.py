@@ -122,6 +122,7 @@ class BuildRunner:
         self._share_lock = asyncio.Lock()
         self._print_buffer = ""
         self._cancelled = False
+        self._noted: set[str] = set()
         self.task: asyncio.Task[BuildOutcome] | None = None
 
     # BuildContext: what Job and Group call
@@ -164,6 +165,7 @@ class BuildRunner:
 
     def note(self, text: str) -> None:
         """Write an engine message to the build's log."""
+        self._noted.add(text)
         text = self.masker.text(text)
         self.log.write_line(f"[brigtui] {text}")
         self.engine.emit(BuildNoted(self.id, text))
@@ -341,7 +343,7 @@ class BuildRunner:
                 hours = self.engine.settings_for(self).share.keep_hours
                 expires = iso(utc_now() + timedelta(hours=hours))
                 self.note(f"the share is kept for inspection until {expires}")
-        if outcome.status != BuildStatus.SUCCEEDED and outcome.error:
+        if outcome.status != BuildStatus.SUCCEEDED and outcome.error not in self._noted:
             self.note(f"build {outcome.status.value}: {outcome.error}")
         self.log.close()
         self.store.update_build(

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +52,10 @@ def take_snapshot(source: Path, state_dir: Path) -> Snapshot:
         blob = store / digest[:2] / digest[2:]
         if not blob.exists():
             blob.parent.mkdir(parents=True, exist_ok=True)
-            temporary = blob.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(data)
+            # Another build may store the same blob at once: write a private file, then rename.
+            fd, temporary = tempfile.mkstemp(dir=blob.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(temporary, blob)
     digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
     return Snapshot(digest, manifest, complete)

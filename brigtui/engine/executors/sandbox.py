@@ -43,7 +43,7 @@ done
 mkdir "$root/proc" "$root/dev" "$root/src"
 mount --rbind /proc "$root/proc"
 mount --rbind /dev "$root/dev"
-mkdir -p "$root/mnt/brigade/share"
+mkdir "$root/mnt"
 for entry in /mnt/*; do
     name=${entry#/mnt/}
     [ -d "$entry" ] && [ "$name" != brigade ] || continue
@@ -51,7 +51,10 @@ for entry in /mnt/*; do
     mount --rbind "$entry" "$root/mnt/$name"
 done
 mount --bind "$source" "$root/src"
-if [ -n "$share" ]; then mount --bind "$share" "$root/mnt/brigade/share"; fi
+if [ -n "$share" ]; then
+    mkdir -p "$root/mnt/brigade/share"
+    mount --bind "$share" "$root/mnt/brigade/share"
+fi
 exec chroot "$root" /bin/sh -c 'cd /src && exec "$@"' sandbox "$@"
 """
 
@@ -99,9 +102,9 @@ def bubblewrap_command(command: list[str], source: Path, share: Path | None) -> 
         for entry in sorted(mnt.iterdir()):
             if entry.name != "brigade" and entry.is_dir() and not entry.is_symlink():
                 args += ["--dev-bind", str(entry), str(entry)]
-    args += ["--dir", SHARE_MOUNT, "--bind", str(source), SOURCE_MOUNT, "--chdir", SOURCE_MOUNT]
+    args += ["--bind", str(source), SOURCE_MOUNT, "--chdir", SOURCE_MOUNT]
     if share is not None:
-        args += ["--bind", str(share), SHARE_MOUNT]
+        args += ["--dir", SHARE_MOUNT, "--bind", str(share), SHARE_MOUNT]
     args += ["--unshare-pid", "--die-with-parent", "--", *command]
     return args
 

@@ -1,0 +1,61 @@
+"""`brigtui gc`: remove expired shares and everything crashed runs left behind."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from brigtui.cli import overrides_from
+from brigtui.commands.common import pipelines_folder
+from brigtui.engine.engine import Engine
+from brigtui.engine.errors import BrigtuiError
+from brigtui.engine.recovery import build_is_live, collect_garbage
+
+logger = logging.getLogger(__name__)
+
+
+def gc_command(args: argparse.Namespace) -> int:
+    folder = pipelines_folder(args.dir)
+    engine = Engine(folder, executor=args.executor, overrides=overrides_from(args))
+    settings = engine.load_settings()
+
+    # Records and host leftovers first: this also marks crashed builds interrupted.
+    report = collect_garbage(engine.store, engine.state_dir, settings.share, dry_run=args.dry_run)
+    lines = report.lines
+
+    # Then what the executors created, for the executors that ran builds here.
+    used = {build.executor for build in engine.store.list_builds()}
+    if args.executor:
+        used = {args.executor}
+
+    def is_build_alive(build_id: str) -> bool:
+        build = engine.store.get_build(build_id, with_jobs=False)
+        return build is not None and build_is_live(build)
+
+    for name in sorted(used - {"local"}):
+        try:
+            lines += executor_gc(name, settings, is_build_alive, args.dry_run)
+        except BrigtuiError as error:
+            lines.append(f"{name}: could not collect garbage: {error}")
+    engine.close()
+    verb = "would remove" if args.dry_run else "removed"
+    if not lines:
+        print("nothing to remove")
+    for line in lines:
+        print(line if not args.dry_run else f"{verb}: {line}")
+    return 0
+
+
+def executor_gc(name: str, settings: object, is_build_alive: object, dry_run: bool) -> list[str]:
+    """Remove labelled containers or cluster objects of builds that no live brigtui owns."""
+    if dry_run:
+        return [f"{name}: objects of finished builds (run without --dry-run to list and remove)"]
+    if name == "container":
+        from brigtui.engine.executors import container
+
+        return container.gc_containers(settings, is_build_alive)  # type: ignore[attr-defined]
+    if name == "kubernetes":
+        from brigtui.kube import gc
+
+        return gc.gc_cluster(settings, is_build_alive)  # type: ignore[attr-defined]
+    return []
