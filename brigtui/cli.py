@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from brigtui import __version__
 
@@ -104,9 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # `brigtui [DIR]` opens the UI: insert the implicit subcommand.
     first = next((arg for arg in argv if not arg.startswith("-")), None)
-    if first is None or first not in (*SUBCOMMANDS, "ui"):
-        if not any(arg in ("-h", "--help", "--version") for arg in argv):
-            argv.insert(0, "ui")
+    wants_help = any(arg in ("-h", "--help", "--version") for arg in argv)
+    if (first is None or first not in (*SUBCOMMANDS, "ui")) and not wants_help:
+        argv.insert(0, "ui")
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
 

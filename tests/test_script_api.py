@@ -10,7 +10,6 @@ from brigtui.engine.engine import Engine
 from brigtui.engine.errors import JobSpecError
 from brigtui.engine.messages import BuildPrinted, JobCreated
 from brigtui.engine.model import BuildStatus, validate_job_name
-
 from tests.support import Recorder, run, write_script
 
 

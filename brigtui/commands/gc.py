@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 
 from brigtui.cli import overrides_from
+from brigtui.config import Settings
 from brigtui.commands.common import pipelines_folder
 from brigtui.engine.engine import Engine
 from brigtui.engine.errors import BrigtuiError
@@ -46,16 +48,18 @@ def gc_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def executor_gc(name: str, settings: object, is_build_alive: object, dry_run: bool) -> list[str]:
+def executor_gc(
+    name: str, settings: Settings, is_build_alive: Callable[[str], bool], dry_run: bool
+) -> list[str]:
     """Remove labelled containers or cluster objects of builds that no live brigtui owns."""
     if dry_run:
         return [f"{name}: objects of finished builds (run without --dry-run to list and remove)"]
     if name == "container":
         from brigtui.engine.executors import container
 
-        return container.gc_containers(settings, is_build_alive)  # type: ignore[attr-defined]
+        return container.gc_containers(settings, is_build_alive)
     if name == "kubernetes":
         from brigtui.kube import gc
 
-        return gc.gc_cluster(settings, is_build_alive)  # type: ignore[attr-defined]
+        return gc.gc_cluster(settings, is_build_alive)
     return []

@@ -39,7 +39,8 @@ def process_identity(pid: int | None = None) -> tuple[str, int, float]:
 
 def process_start_time(pid: int) -> float | None:
     try:
-        stat = open(f"/proc/{pid}/stat", "rb").read()
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
     except OSError:
         return None
     # The command name may contain spaces and brackets; fields resume after the last ')'.

@@ -107,7 +107,7 @@ class Executor(abc.ABC):
         """Bytes all `NAME=value` strings and arguments may take together."""
         return os.sysconf("SC_ARG_MAX")
 
-    async def start_build(self, build: BuildInfo) -> None:
+    async def start_build(self, build: BuildInfo) -> None:  # noqa: B027 - optional hook
         """Prepare what the build's jobs share (for Kubernetes: the owner object)."""
 
     async def ensure_share(self, build: BuildInfo) -> None:
@@ -123,7 +123,7 @@ class Executor(abc.ABC):
         re-raising.
         """
 
-    async def end_build(self, build: BuildInfo, keep_share: bool) -> None:
+    async def end_build(self, build: BuildInfo, keep_share: bool) -> None:  # noqa: B027
         """Remove what the build created; keep the share only when asked to."""
 
     def describe(self) -> str:

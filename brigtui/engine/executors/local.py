@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import shlex
 from pathlib import Path
 from typing import ClassVar
 
+from brigtui.engine.errors import JobFailed
 from brigtui.engine.executors.base import (
     SHARE_MOUNT,
     BuildInfo,
@@ -19,6 +22,7 @@ from brigtui.engine.executors.sandbox import Sandbox, default_shell, detect_sand
 
 logger = logging.getLogger(__name__)
 
+SETUP_ATTEMPTS = 3
 BUILD_TAG = "BRIGTUI_BUILD"
 """Environment variable that marks every process of a build, for clean-up after a crash."""
 
@@ -67,15 +71,47 @@ class LocalExecutor(Executor):
         script.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(script, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
         with os.fdopen(fd, "w") as handle:
+            handle.write(f": > {shlex.quote(str(script.with_suffix('.started')))}\n")
             handle.write(task_script(spec, shell))
 
-        sandbox = self.sandbox
+        env = self.job_environment(request, inside_sandbox=self.sandbox.kind != "none")
+        try:
+            for attempt in range(1, SETUP_ATTEMPTS + 1):
+                code, started = await self._run_in_sandbox(request, shell, script, env)
+                if started or request.stdin is not None or attempt == SETUP_ATTEMPTS:
+                    break
+                # bwrap binds the host's mounts recursively and fails when one disappears
+                # meanwhile (a container runtime's overlay mounts come and go); try again.
+                logger.info("Sandbox set-up of job %s failed; retrying.", spec.name)
+                await asyncio.sleep(0.05 * attempt)
+            if not started:
+                raise JobFailed(
+                    spec.name,
+                    f"job '{spec.name}': the bubblewrap sandbox could not be set up "
+                    f"(see the job's log); set local.sandbox to unshare or none in brigtui.yaml "
+                    "if this persists",
+                )
+            return code
+        finally:
+            # The tasks may carry secret values: the script lives only while the job runs.
+            script.unlink(missing_ok=True)
+
+    async def _run_in_sandbox(
+        self, request: JobRequest, shell: str, script: Path, env: dict[str, str]
+    ) -> tuple[int, bool]:
+        """Run the job once; return its exit code and whether the sandbox was set up.
+
+        The script's first line creates a marker file, so a missing marker means the
+        sandbox failed before any task ran.
+        """
+        spec, build = request.spec, request.build
+        marker = script.with_suffix(".started")
+        marker.unlink(missing_ok=True)
         share = build.share_dir if spec.storage else None
-        command, cwd = sandbox.wrap(
+        command, cwd = self.sandbox.wrap(
             [shell, str(script)], build.source_dir, share, build.work_dir / f"root-{spec.name}"
         )
-        env = self.job_environment(request, inside_sandbox=sandbox.kind != "none")
-        return await run_process(
+        code = await run_process(
             command,
             env=env,
             cwd=cwd,
@@ -83,6 +119,9 @@ class LocalExecutor(Executor):
             on_stdout=request.on_stdout,
             on_stderr=request.on_stderr,
         )
+        started = True if code == 0 else marker.exists()
+        marker.unlink(missing_ok=True)
+        return code, started
 
     def job_environment(self, request: JobRequest, inside_sandbox: bool) -> dict[str, str]:
         spec, build = request.spec, request.build

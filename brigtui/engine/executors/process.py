@@ -36,16 +36,27 @@ async def run_process(
     When the calling task is cancelled, the whole process group gets SIGTERM, then SIGKILL,
     and `on_stop` runs (the container executor stops its container there).
     """
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=dict(env),
-        cwd=cwd,
-        start_new_session=True,
-        limit=CHUNK_SIZE,
+    # A cancel that arrives while the process is being spawned must still stop it.
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+            limit=CHUNK_SIZE,
+        )
     )
+    try:
+        process = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        process = await spawn
+        await stop_process(process)
+        if on_stop is not None:
+            await asyncio.shield(on_stop())
+        raise
     assert process.stdout is not None and process.stderr is not None
     readers = [
         asyncio.create_task(_pump_out(process.stdout, on_stdout)),
@@ -118,7 +129,7 @@ async def _pump_in(process: asyncio.subprocess.Process, source: AsyncIterator[by
 
 
 async def _drain(readers: list[asyncio.Task[None]]) -> None:
-    done, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE)
+    _, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE)
     for task in pending:
         logger.warning("Output pipe still open %.0f s after the job exited.", DRAIN_GRACE)
         task.cancel()

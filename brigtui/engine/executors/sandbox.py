@@ -88,7 +88,29 @@ class Sandbox:
 
 
 def bubblewrap_command(command: list[str], source: Path, share: Path | None) -> list[str]:
-    args = ["bwrap", "--tmpfs", "/"]
+    args = ["bwrap", "--tmpfs", "/", *_host_root_arguments(_folder_stamp())]
+    args += ["--bind", str(source), SOURCE_MOUNT, "--chdir", SOURCE_MOUNT]
+    if share is not None:
+        args += ["--dir", SHARE_MOUNT, "--bind", str(share), SHARE_MOUNT]
+    args += ["--unshare-pid", "--die-with-parent", "--", *command]
+    return args
+
+
+def _folder_stamp() -> tuple[float, float]:
+    """Modification times of / and /mnt: they change when an entry is added or removed."""
+    stamps = []
+    for folder in ("/", "/mnt"):
+        try:
+            stamps.append(os.stat(folder).st_mtime)
+        except OSError:
+            stamps.append(0.0)
+    return stamps[0], stamps[1]
+
+
+@functools.lru_cache(maxsize=4)
+def _host_root_arguments(stamp: tuple[float, float]) -> tuple[str, ...]:
+    """bwrap arguments that rebuild the host's top level (and /mnt) inside the sandbox."""
+    args: list[str] = []
     for entry in sorted(Path("/").iterdir()):
         if entry.name in _OWN_MOUNTS:
             continue
@@ -102,11 +124,7 @@ def bubblewrap_command(command: list[str], source: Path, share: Path | None) -> 
         for entry in sorted(mnt.iterdir()):
             if entry.name != "brigade" and entry.is_dir() and not entry.is_symlink():
                 args += ["--dev-bind", str(entry), str(entry)]
-    args += ["--bind", str(source), SOURCE_MOUNT, "--chdir", SOURCE_MOUNT]
-    if share is not None:
-        args += ["--dir", SHARE_MOUNT, "--bind", str(share), SHARE_MOUNT]
-    args += ["--unshare-pid", "--die-with-parent", "--", *command]
-    return args
+    return tuple(args)
 
 
 @functools.cache
