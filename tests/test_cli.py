@@ -232,3 +232,34 @@ def test_gigabyte_output_bounded_memory(pipelines: Path) -> None:
     peak_kib = int(completed.stderr.strip().splitlines()[-1])
     assert peak_kib < 150 * 1024, f"peak RSS {peak_kib} KiB"
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_rerun_and_resume_headless(pipelines: Path, tmp_path: Path) -> None:
+    flag = tmp_path / "allow"
+    write_script(pipelines, "flaky.py", f'''
+        @events.on("exec")
+        async def handler(event, project):
+            data = await Job("one", "img", ["cat animals.txt"]).run()
+            print(await Job("two", "img", ["test -f {flag}", 'grep -c rhino <<< "$DATA"'],
+                            env={{"DATA": data}}).run())
+    ''')
+    failed = brigtui("run", str(pipelines / "flaky.py"), "--json")
+    assert failed.returncode == 1
+    original = json.loads(failed.stdout)["id"]
+    flag.write_text("")
+
+    resumed = brigtui("rerun", original[:15] + original[15:], "--resume", "--json",
+                      "--dir", str(pipelines))
+    assert resumed.returncode == 0, resumed.stderr
+    record = json.loads(resumed.stdout)
+    assert record["rerun_of"] == original
+    assert record["resumed"] is True
+    assert [(j["name"], j["status"]) for j in record["jobs"]] == [("one", "reused"), ("two", "succeeded")]
+    assert "↺ one reused" in resumed.stderr
+
+    rerun = brigtui("rerun", "last", "--dir", str(pipelines))
+    assert rerun.returncode == 0
+    assert rerun.stdout.strip() == "5"
+    missing = brigtui("rerun", "zzz", "--dir", str(pipelines))
+    assert missing.returncode == 2
+    assert "build 'zzz' not found" in missing.stderr

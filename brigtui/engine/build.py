@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import hashlib
 import inspect
 import logging
 import shutil
@@ -24,7 +25,7 @@ from brigtui.engine.errors import (
     JobSpecError,
     ScriptError,
 )
-from brigtui.engine.executors.base import SHARE_MOUNT, BuildInfo, JobRequest
+from brigtui.engine.executors.base import SHARE_MOUNT, BuildInfo, JobRequest, JobSpec
 from brigtui.engine.ids import iso, utc_now
 from brigtui.engine.jobspec import check_environment, freeze_job, masked_spec
 from brigtui.engine.logfile import LogFile, OutputFile
@@ -48,8 +49,9 @@ from brigtui.engine.model import (
     Result,
     format_size,
 )
+from brigtui.engine.resume import ResumePlan, file_digest, input_hash, link_or_copy
 from brigtui.engine.script import LoadedScript, describe, load_script, script_line
-from brigtui.engine.store import HandoverRecord
+from brigtui.engine.store import HandoverRecord, JobRecord
 
 if TYPE_CHECKING:
     from brigtui.engine.engine import BuildRequest, Engine
@@ -123,6 +125,8 @@ class BuildRunner:
         self._print_buffer = ""
         self._cancelled = False
         self._noted: set[str] = set()
+        self.resume: ResumePlan | None = None
+        self.source_hash: str | None = None
         self.task: asyncio.Task[BuildOutcome] | None = None
 
     # BuildContext: what Job and Group call
@@ -372,9 +376,22 @@ class BuildRunner:
             spec, handovers = freeze_job(job)
             check_environment(spec, self.executor)
             stdin, stdin_handover = self._stdin_stream(job, spec.name)
+            digest = input_hash(spec, await self._stdin_digest(job, spec.name), self.source_hash)
         except JobSpecError as error:
             self._set_job_state(state, JobStatus.FAILED, error=str(error), finished=True)
             raise JobFailed(job.name, str(error)) from None
+
+        # On resume, a job that succeeded with the same inputs is not run again.
+        if self.resume is not None:
+            reusable = self.resume.reusable(job.name, digest, spec.storage)
+            if reusable is not None:
+                return await self._reuse(state, spec, reusable, digest, handovers)
+            if spec.storage and self.resume.share is None:
+                self.info.note_once(
+                    "share-gone",
+                    f"the share of build {self.resume.original.id} is gone, so jobs that use "
+                    "the share run again",
+                )
 
         # Record the job as running with its spec (secret values masked).
         state.status = JobStatus.RUNNING
@@ -387,6 +404,7 @@ class BuildRunner:
             started_at=iso(started),
             log_path=str(log_path),
             output_path=str(output_path),
+            input_hash=digest,
         )
         self.engine.emit(JobStateChanged(self.id, job.name, JobStatus.RUNNING.value))
         for handover in handovers + ([stdin_handover] if stdin_handover else []):
@@ -467,7 +485,9 @@ class BuildRunner:
             started_at=started,
             finished_at=utc_now(),
             build_id=self.id,
+            digest=output.digest,
         )
+        self.store.update_job(self.id, job.name, output_digest=output.digest)
         state.result = result
         if exit_code != 0:
             message = f"job '{job.name}' failed with exit code {exit_code}"
@@ -481,6 +501,71 @@ class BuildRunner:
         self._set_job_state(state, JobStatus.SUCCEEDED, exit_code=0, finished=True,
                             output_size=output.size)
         return result
+
+    async def _reuse(
+        self,
+        state: JobState,
+        spec: JobSpec,
+        original: JobRecord,
+        digest: str,
+        handovers: list[HandoverRecord],
+    ) -> Result:
+        """Finish a job with the recorded result of the original build, without running it."""
+        assert self.resume is not None and original.output_path
+        now = utc_now()
+        log_path = self.work_dir / "jobs" / f"{spec.name}.log"
+        output_path = self.work_dir / "jobs" / f"{spec.name}.out"
+        source_build = self.resume.source_build(original)
+        await asyncio.to_thread(link_or_copy, Path(original.output_path), output_path)
+        with LogFile(log_path, self.masker) as log:
+            log.write_line(
+                f"[brigtui] reused the result of job '{spec.name}' from build {source_build}; "
+                f"its log: {original.log_path}"
+            )
+        size = output_path.stat().st_size
+        self.store.update_job(
+            self.id,
+            spec.name,
+            status=JobStatus.REUSED.value,
+            spec=masked_spec(spec, self.masker),
+            uses_share=int(spec.storage),
+            exit_code=0,
+            started_at=iso(now),
+            finished_at=iso(now),
+            log_path=str(log_path),
+            output_path=str(output_path),
+            output_size=size,
+            output_digest=original.output_digest,
+            input_hash=digest,
+            reused_from=source_build,
+        )
+        for handover in handovers:
+            self._record_handover(handover, spec.name)
+        state.status = JobStatus.REUSED
+        self.engine.emit(JobStateChanged(self.id, spec.name, JobStatus.REUSED.value, 0))
+        state.result = Result(
+            job=spec.name,
+            exit_code=0,
+            output_path=output_path,
+            size=size,
+            log_path=log_path,
+            started_at=now,
+            finished_at=now,
+            build_id=self.id,
+            digest=original.output_digest or "",
+        )
+        return state.result
+
+    async def _stdin_digest(self, job: Job, name: str) -> str | None:
+        source = job.stdin
+        if source is None:
+            return None
+        if isinstance(source, Result):
+            return source.digest or await asyncio.to_thread(file_digest, source.output_path)
+        if isinstance(source, Path):
+            return await asyncio.to_thread(file_digest, self.share_path(source, name))
+        data = source.encode() if isinstance(source, str) else bytes(source)
+        return hashlib.sha256(data).hexdigest()
 
     def _close_job_files(self, log: LogFile, output: OutputFile, reason: str | None) -> None:
         output.close()

@@ -13,14 +13,16 @@ from typing import Any
 
 from brigtui.config import Settings, load_settings, resolve_secrets, settings_as_dict
 from brigtui.engine.build import BuildOutcome, BuildRunner
-from brigtui.engine.errors import BrigtuiError
+from brigtui.engine.errors import BrigtuiError, UsageError
 from brigtui.engine.executors import create_executor
 from brigtui.engine.executors.base import Executor
 from brigtui.engine.ids import iso, new_build_id, process_identity, utc_now
 from brigtui.engine.messages import BuildFinished, BuildNoted, BuildStarted, EngineMessage
 from brigtui.engine.model import BuildStatus, Project
-from brigtui.engine.snapshot import take_snapshot
-from brigtui.engine.store import Store
+from brigtui.engine.recovery import mark_interrupted
+from brigtui.engine.resume import ResumePlan
+from brigtui.engine.snapshot import restore_snapshot, take_snapshot
+from brigtui.engine.store import BuildRecord, Store
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ class BuildRequest:
     source_dir: Path = field(default=Path())
     """Project source mounted at /src; the script's folder when not given."""
     rerun_of: str | None = None
+    resume: bool = False
+    """Reuse the results of jobs of `rerun_of` that succeeded with the same inputs."""
+    record_script: Path | None = None
+    """Script path to record when the build runs a restored copy of it."""
+    build_id: str | None = None
 
     def __post_init__(self) -> None:
         self.script = self.script.resolve()
@@ -76,6 +83,9 @@ class Engine:
         self._executors: dict[tuple[str, str], Executor] = {}
         self._settings: dict[str, Settings] = {}
         self.running: dict[str, BuildRunner] = {}
+
+        # Builds whose brigtui process died are marked now; `brigtui gc` removes their leftovers.
+        self.interrupted = mark_interrupted(self.store)
 
     # Subscribers
 
@@ -126,11 +136,11 @@ class Engine:
         executor = self.executor_for(settings)
         project = Project(
             name=settings.project or self.folder.name,
-            folder=self.folder,
+            folder=request.source_dir,
             settings=settings_as_dict(settings),
             secrets=secrets,
         )
-        build_id = self._unique_build_id()
+        build_id = request.build_id or self._unique_build_id()
         runner = BuildRunner(self, request, build_id, executor, project)
         self._settings[build_id] = settings
 
@@ -141,7 +151,8 @@ class Engine:
         self.store.insert_build(
             id=build_id,
             project=project.name,
-            script=str(request.script),
+            script=str(request.record_script or request.script),
+            source_dir=str(request.source_dir),
             event=request.event,
             payload=json.dumps(request.payload) if request.payload is not None else None,
             status=BuildStatus.RUNNING.value,
@@ -154,10 +165,11 @@ class Engine:
             owner_pid=pid,
             owner_started=started,
             rerun_of=request.rerun_of,
+            resumed=int(request.resume),
         )
         self.running[build_id] = runner
-        self.emit(BuildStarted(build_id, str(request.script), request.event, request.trigger,
-                               executor.describe()))
+        self.emit(BuildStarted(build_id, str(request.record_script or request.script),
+                               request.event, request.trigger, executor.describe()))
         runner.task = asyncio.get_running_loop().create_task(
             self._run(runner, executor), name=f"build-{build_id}"
         )
@@ -196,8 +208,13 @@ class Engine:
             )
             self.store.put_snapshot(snapshot.digest, snapshot.manifest, iso(utc_now()) or "")
             self.store.update_build(runner.id, source_hash=snapshot.digest)
+            runner.source_hash = snapshot.digest
             if not snapshot.complete:
                 runner.note("note: some source files were too large or too many to snapshot")
+
+            # A resume starts from the original build's records and a copy of its share.
+            if runner.request.resume and runner.request.rerun_of:
+                await self._prepare_resume(runner, executor)
 
             # Prepare the executor, then run the build.
             try:
@@ -215,6 +232,74 @@ class Engine:
         finally:
             self.running.pop(runner.id, None)
             self._settings.pop(runner.id, None)
+
+    async def _prepare_resume(self, runner: BuildRunner, executor: Executor) -> None:
+        original = self.store.get_build(runner.request.rerun_of or "")
+        if original is None:
+            return
+        plan = ResumePlan.load(original)
+        if plan.share is not None and not executor.host_share:
+            runner.note(f"the {executor.name} executor cannot copy a kept share; jobs that use "
+                        "the share run again")
+            plan.share = None
+        if plan.share is not None:
+            await executor.ensure_share(runner.info)
+            await asyncio.to_thread(plan.copy_share, runner.info.share_dir)
+            runner.share_created = True
+            self.store.update_build(runner.id, share_path=str(runner.info.share_dir),
+                                    share_state="live")
+            runner.note(f"resuming on a copy of the share of build {original.id}")
+        runner.resume = plan
+
+    def rerun(self, reference: str, *, resume: bool = False, current_files: bool = False) -> BuildRunner:
+        """Start a new build with the event, payload and source of a recorded build.
+
+        Without `current_files`, the build runs the snapshot of the files the original ran
+        with. With `resume`, jobs that succeeded there with the same inputs are reused.
+        """
+        original = self.store.find_build(reference)
+        if original is None:
+            raise UsageError(f"build '{reference}' not found; 'brigtui builds' lists the builds")
+        script = Path(original.script)
+        source_dir = Path(original.source_dir) if original.source_dir else script.parent
+        build_id = self._unique_build_id()
+        payload = json.loads(original.payload) if original.payload else None
+        verb = "resume" if resume else "rerun"
+
+        # The build runs either the current files or a restored copy of the snapshot.
+        if current_files:
+            if not script.is_file():
+                raise UsageError(f"{script} no longer exists; rerun without --current-files")
+            run_script, run_source = script, source_dir
+        else:
+            run_source, run_script = self._restore_snapshot(original, build_id, script, source_dir)
+        request = BuildRequest(
+            run_script, original.event, payload, f"{verb} of {original.id}", run_source,
+            rerun_of=original.id, resume=resume, record_script=script, build_id=build_id,
+        )
+        return self.start_build(request)
+
+    def _restore_snapshot(
+        self, original: BuildRecord, build_id: str, script: Path, source_dir: Path
+    ) -> tuple[Path, Path]:
+        manifest = self.store.get_snapshot(original.source_hash or "")
+        inside = script.is_relative_to(source_dir)
+        relative = script.relative_to(source_dir).as_posix() if inside else script.name
+        if manifest is None or relative not in manifest:
+            raise UsageError(
+                f"build {original.id} has no snapshot of {script.name}; rerun it with "
+                "--current-files to use the files as they are now"
+            )
+        target = self.state_dir / "builds" / build_id / "source"
+        missing = restore_snapshot(manifest, self.state_dir, target)
+        if relative in missing:
+            raise UsageError(
+                f"the snapshot of {script.name} from build {original.id} is incomplete; "
+                "rerun it with --current-files"
+            )
+        if missing:
+            logger.warning("Snapshot of build %s lacks %d files.", original.id, len(missing))
+        return target, target / relative
 
     def _unique_build_id(self) -> str:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,6 +26,12 @@ class LogFile:
         self._masker = masker
         self._pending: dict[str, bytes] = {}
         self.size = 0
+
+    def __enter__(self) -> LogFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def write(self, stream: str, chunk: bytes) -> None:
         data = self._pending.get(stream, b"") + chunk
@@ -65,8 +72,15 @@ class OutputFile:
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.size = 0
+        self._digest = hashlib.sha256()
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of what was written so far, which resume compares across builds."""
+        return self._digest.hexdigest()
 
     def write(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
         view = memoryview(chunk)
         while view:
             written = os.write(self._fd, view)

@@ -91,6 +91,8 @@ class Result:
     finished_at: datetime
     build_id: str = ""
     memory_cap: int = DEFAULT_OUTPUT_CAP
+    digest: str = ""
+    """SHA-256 of the output."""
 
     @property
     def duration(self) -> float:

@@ -82,6 +82,11 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE jobs ADD COLUMN output_digest TEXT;
+    ALTER TABLE builds ADD COLUMN source_dir TEXT;
+    CREATE INDEX builds_script ON builds(script, created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -106,6 +111,7 @@ class JobRecord:
     error: str | None
     input_hash: str | None = None
     reused_from: str | None = None
+    output_digest: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -157,6 +163,7 @@ class BuildRecord:
     owner_started: float | None
     rerun_of: str | None
     resumed: int
+    source_dir: str | None = None
     jobs: list[JobRecord] = field(default_factory=list)
     handovers: list[HandoverRecord] = field(default_factory=list)
 
@@ -178,6 +185,7 @@ class BuildRecord:
             "share": self.share_state,
             "share_expires_at": self.share_expires_at,
             "rerun_of": self.rerun_of,
+            "resumed": bool(self.resumed),
             "jobs": [job.as_json() for job in self.jobs],
             "handovers": [
                 {

@@ -96,6 +96,8 @@ class Executor(abc.ABC):
     name: ClassVar[str]
     uses_image: ClassVar[bool] = True
     """False for executors that ignore the job's image (the local sandbox)."""
+    host_share: ClassVar[bool] = True
+    """True when the build's share is the host folder `BuildInfo.share_dir`."""
     env_value_limit: ClassVar[int] = 128 * 1024
     """Bytes one `NAME=value` string may take."""
 
