@@ -25,7 +25,7 @@ from brigtui.engine.errors import (
     JobSpecError,
     ScriptError,
 )
-from brigtui.engine.executors.base import SHARE_MOUNT, BuildInfo, JobRequest, JobSpec
+from brigtui.engine.executors.base import SHARE_MOUNT, BuildInfo, JobRequest, JobSpec, OwnedFd
 from brigtui.engine.ids import iso, utc_now
 from brigtui.engine.jobspec import check_environment, freeze_job, masked_spec
 from brigtui.engine.logfile import LogFile, OutputFile
@@ -52,6 +52,7 @@ from brigtui.engine.model import (
 from brigtui.engine.resume import ResumePlan, file_digest, input_hash, link_or_copy
 from brigtui.engine.script import LoadedScript, describe, load_script, script_line
 from brigtui.engine.store import HandoverRecord, JobRecord
+from brigtui.share.pipes import QueueLink, SpliceLink
 
 if TYPE_CHECKING:
     from brigtui.engine.engine import BuildRequest, Engine
@@ -77,6 +78,15 @@ class BuildOutcome:
         if self.status == BuildStatus.SUCCEEDED:
             return 0
         return 2 if self.script_error else 1
+
+
+@dataclass
+class PipeRole:
+    """A job's place in a pipe: where its input comes from and where its output goes."""
+
+    input: QueueLink | SpliceLink | None
+    output: QueueLink | SpliceLink | None
+    next_job: str | None
 
 
 @dataclass
@@ -120,12 +130,14 @@ class BuildRunner:
         self.info.labels = executor.labels(self.info)
         self.jobs: dict[str, JobState] = {}
         self.tasks: list[asyncio.Task[Result]] = []
+        self.runs: list[JobRun] = []
         self.share_created = False
         self._share_lock = asyncio.Lock()
         self._print_buffer = ""
         self._cancelled = False
         self._noted: set[str] = set()
         self.resume: ResumePlan | None = None
+        self.pipe_roles: dict[str, PipeRole] = {}
         self.source_hash: str | None = None
         self.task: asyncio.Task[BuildOutcome] | None = None
 
@@ -163,7 +175,52 @@ class BuildRunner:
             self._run_job(self.jobs[job.name]), name=f"job-{self.id}-{job.name}"
         )
         self.tasks.append(task)
-        return JobRun(job, task)
+        run = JobRun(job, task)
+        self.runs.append(run)
+        return run
+
+    async def run_pipe(self, jobs: list[Job]) -> list[Result]:
+        """Run `jobs` at once, each one's standard output connected to the next one's input."""
+        for job in jobs:
+            if job.stdin is not None and job is not jobs[0]:
+                raise JobSpecError(
+                    f"job '{job.name}' gets its input from the pipe; do not also set its stdin"
+                )
+
+        # Connect neighbours: real pipes for host processes, a queue for everything else.
+        links: list[QueueLink | SpliceLink] = []
+        for _ in jobs[1:]:
+            links.append(SpliceLink() if self.executor.accepts_fds else QueueLink())
+        for position, job in enumerate(jobs):
+            self.pipe_roles[job.name] = PipeRole(
+                links[position - 1] if position > 0 else None,
+                links[position] if position < len(links) else None,
+                jobs[position + 1].name if position < len(links) else None,
+            )
+        for link in links:
+            if isinstance(link, SpliceLink):
+                link.start()
+
+        # Start every job, then wait for all of them and for the relays to drain.
+        runs = [job.run() for job in jobs]
+        for run in runs:
+            run.observed = True
+        outcomes = await asyncio.gather(*(run.task for run in runs), return_exceptions=True)
+        for link in links:
+            if isinstance(link, SpliceLink):
+                await link.wait()
+                link.close()
+
+        # Record each hand-over with its size, then report the first failure.
+        for position, link in enumerate(links):
+            record = HandoverRecord("", self.id, jobs[position].name, "", "pipe", None, link.bytes)
+            self._record_handover(record, jobs[position + 1].name)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                if isinstance(outcome, asyncio.CancelledError):
+                    raise outcome
+                raise JobFailed(job.name, f"pipe failed: {outcome}") from outcome
+        return [outcome for outcome in outcomes if isinstance(outcome, Result)]
 
     # The build's own log
 
@@ -306,17 +363,21 @@ class BuildRunner:
         return None
 
     async def _wait_for_jobs(self) -> Exception | None:
-        """Wait for every started job, also those started while waiting; return the first failure."""
+        """Wait for every started job, also those started while waiting.
+
+        Return the first failure of a job the script never awaited; a failure the script
+        awaited has already reached its code, which either handled it or raised.
+        """
         first: Exception | None = None
         waited = 0
-        while waited < len(self.tasks):
-            batch = self.tasks[waited:]
-            waited = len(self.tasks)
-            results = await asyncio.gather(*batch, return_exceptions=True)
-            for outcome in results:
+        while waited < len(self.runs):
+            batch = self.runs[waited:]
+            waited = len(self.runs)
+            results = await asyncio.gather(*(run.task for run in batch), return_exceptions=True)
+            for run, outcome in zip(batch, results, strict=True):
                 if isinstance(outcome, asyncio.CancelledError):
                     raise outcome
-                if isinstance(outcome, Exception) and first is None:
+                if isinstance(outcome, Exception) and first is None and not run.observed:
                     first = outcome
         return first
 
@@ -372,17 +433,21 @@ class BuildRunner:
         started = utc_now()
         log_path = self.work_dir / "jobs" / f"{job.name}.log"
         output_path = self.work_dir / "jobs" / f"{job.name}.out"
+        role = self.pipe_roles.get(job.name, PipeRole(None, None, None))
         try:
             spec, handovers = freeze_job(job)
             check_environment(spec, self.executor)
             stdin, stdin_handover = self._stdin_stream(job, spec.name)
+            if role.input is not None:
+                spec.has_stdin = True
             digest = input_hash(spec, await self._stdin_digest(job, spec.name), self.source_hash)
         except JobSpecError as error:
+            await self._disconnect_pipes(None, role)
             self._set_job_state(state, JobStatus.FAILED, error=str(error), finished=True)
             raise JobFailed(job.name, str(error)) from None
 
         # On resume, a job that succeeded with the same inputs is not run again.
-        if self.resume is not None:
+        if self.resume is not None and job.name not in self.pipe_roles:
             reusable = self.resume.reusable(job.name, digest, spec.storage)
             if reusable is not None:
                 return await self._reuse(state, spec, reusable, digest, handovers)
@@ -427,6 +492,9 @@ class BuildRunner:
                 self.engine.emit(JobLogged(self.id, job.name, log.size))
 
         async def on_stdout(chunk: bytes) -> None:
+            if isinstance(role.output, QueueLink):
+                await role.output.write(chunk)
+                return
             output.write(chunk)
             log.write("stdout", chunk)
             notify()
@@ -446,33 +514,13 @@ class BuildRunner:
             on_stderr=on_stderr,
             secrets=self.project.secrets,
         )
+        if role.output is not None:
+            log.write_line(f"[brigtui] standard output goes to job '{role.next_job}' through a pipe")
+        self._connect_pipes(request, role)
         try:
-            async with asyncio.timeout(spec.timeout):
-                exit_code = await self.executor.run_job(request)
-        except TimeoutError:
-            message = f"job '{job.name}' timed out after {spec.timeout:g} s and was stopped"
-            self._close_job_files(log, output, message)
-            self._set_job_state(state, JobStatus.FAILED, error=message, finished=True,
-                                output_size=output.size)
-            raise JobFailed(job.name, message) from None
-        except asyncio.CancelledError:
-            self._close_job_files(log, output, "cancelled")
-            self._set_job_state(state, JobStatus.CANCELLED, error="cancelled", finished=True,
-                                output_size=output.size)
-            raise
-        except JobFailed as error:
-            self._close_job_files(log, output, str(error))
-            self._set_job_state(state, JobStatus.FAILED, error=str(error), finished=True,
-                                output_size=output.size)
-            raise
-        except Exception as error:
-            logger.exception("Executor %s failed on job %s.", self.executor.name, job.name)
-            message = f"job '{job.name}' could not run: {error}"
-            self._close_job_files(log, output, message)
-            self._set_job_state(state, JobStatus.FAILED, error=message, finished=True,
-                                output_size=output.size)
-            raise JobFailed(job.name, message) from error
-        self._close_job_files(log, output, None)
+            exit_code = await self._execute(request, state, log, output)
+        finally:
+            await asyncio.shield(self._disconnect_pipes(request, role))
         notify(force=True)
 
         # Turn the exit code into the job's final state and its Result.
@@ -501,6 +549,65 @@ class BuildRunner:
         self._set_job_state(state, JobStatus.SUCCEEDED, exit_code=0, finished=True,
                             output_size=output.size)
         return result
+
+    async def _execute(
+        self, request: JobRequest, state: JobState, log: LogFile, output: OutputFile
+    ) -> int:
+        """Run the job through the executor; turn timeouts and errors into job states."""
+        job = state.job
+        spec = request.spec
+        try:
+            async with asyncio.timeout(spec.timeout):
+                exit_code = await self.executor.run_job(request)
+        except TimeoutError:
+            message = f"job '{job.name}' timed out after {spec.timeout:g} s and was stopped"
+            self._close_job_files(log, output, message)
+            self._set_job_state(state, JobStatus.FAILED, error=message, finished=True,
+                                output_size=output.size)
+            raise JobFailed(job.name, message) from None
+        except asyncio.CancelledError:
+            self._close_job_files(log, output, "cancelled")
+            self._set_job_state(state, JobStatus.CANCELLED, error="cancelled", finished=True,
+                                output_size=output.size)
+            raise
+        except JobFailed as error:
+            self._close_job_files(log, output, str(error))
+            self._set_job_state(state, JobStatus.FAILED, error=str(error), finished=True,
+                                output_size=output.size)
+            raise
+        except Exception as error:
+            logger.exception("Executor %s failed on job %s.", self.executor.name, job.name)
+            message = f"job '{job.name}' could not run: {error}"
+            self._close_job_files(log, output, message)
+            self._set_job_state(state, JobStatus.FAILED, error=message, finished=True,
+                                output_size=output.size)
+            raise JobFailed(job.name, message) from error
+        self._close_job_files(log, output, None)
+        return exit_code
+
+
+    def _connect_pipes(self, request: JobRequest, role: PipeRole) -> None:
+        if isinstance(role.input, SpliceLink):
+            request.stdin_fd = OwnedFd(role.input.take_reader_fd())
+        elif isinstance(role.input, QueueLink):
+            request.stdin = role.input.chunks()
+        if isinstance(role.output, SpliceLink):
+            request.stdout_fd = OwnedFd(role.output.take_writer_fd())
+
+    async def _disconnect_pipes(self, request: JobRequest | None, role: PipeRole) -> None:
+        """Close the job's pipe ends it did not take, and end the queues it used."""
+        if request is not None:
+            for holder in (request.stdin_fd, request.stdout_fd):
+                if holder is not None:
+                    holder.close()
+        if isinstance(role.output, SpliceLink):
+            role.output.abandon_writer()
+        if isinstance(role.input, SpliceLink):
+            role.input.abandon_reader()
+        if isinstance(role.output, QueueLink):
+            await role.output.close_writer()
+        if isinstance(role.input, QueueLink):
+            role.input.close_reader()
 
     async def _reuse(
         self,

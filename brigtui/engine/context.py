@@ -25,6 +25,8 @@ class BuildContext(Protocol):
 
     def start_job(self, job: Job) -> JobRun: ...
 
+    async def run_pipe(self, jobs: list[Job]) -> list[Result]: ...
+
 
 _current_build: ContextVar[BuildContext | None] = ContextVar("brigtui_build", default=None)
 _current_handlers: ContextVar[EventHandlers | None] = ContextVar("brigtui_handlers", default=None)
@@ -77,8 +79,11 @@ class JobRun:
     def __init__(self, job: Job, task: asyncio.Task[Result]) -> None:
         self.job = job
         self.task = task
+        self.observed = False
+        """True once the script awaited the run, so a failure reached the script's code."""
 
     def __await__(self) -> Generator[Any, None, Result]:
+        self.observed = True
         return self.task.__await__()
 
     def done(self) -> bool:

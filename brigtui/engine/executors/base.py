@@ -30,6 +30,26 @@ MANAGED_BY = "brigtui"
 ChunkSink = Callable[[bytes], Awaitable[None]]
 
 
+class OwnedFd:
+    """A file descriptor handed to whoever takes it first; the other side must not close it."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def take(self) -> int:
+        """Return the fd; the caller now owns it and closes it."""
+        fd, self._fd = self._fd, -1
+        if fd < 0:
+            raise ValueError("the file descriptor was already taken")
+        return fd
+
+    def close(self) -> None:
+        """Close the fd unless it was taken."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+
 @dataclass
 class BuildInfo:
     """One build, as an executor sees it."""
@@ -88,6 +108,10 @@ class JobRequest:
     on_stderr: ChunkSink
     secrets: Mapping[str, str] = field(default_factory=dict)
     """Secret values the job's env or tasks may carry; executors keep them out of `ps`."""
+    stdin_fd: OwnedFd | None = None
+    """A pipe to use as standard input instead of `stdin` (only for `accepts_fds` executors)."""
+    stdout_fd: OwnedFd | None = None
+    """A pipe to use as standard output instead of `on_stdout` (only for `accepts_fds`)."""
 
 
 class Executor(abc.ABC):
@@ -96,6 +120,8 @@ class Executor(abc.ABC):
     name: ClassVar[str]
     uses_image: ClassVar[bool] = True
     """False for executors that ignore the job's image (the local sandbox)."""
+    accepts_fds: ClassVar[bool] = False
+    """True when jobs are host processes that can take pipes as standard input and output."""
     host_share: ClassVar[bool] = True
     """True when the build's share is the host folder `BuildInfo.share_dir`."""
     env_value_limit: ClassVar[int] = 128 * 1024

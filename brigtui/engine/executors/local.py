@@ -33,6 +33,7 @@ _INHERITED = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "
 class LocalExecutor(Executor):
     name: ClassVar[str] = "local"
     uses_image: ClassVar[bool] = False
+    accepts_fds: ClassVar[bool] = True
 
     @property
     def sandbox(self) -> Sandbox:
@@ -78,7 +79,10 @@ class LocalExecutor(Executor):
         try:
             for attempt in range(1, SETUP_ATTEMPTS + 1):
                 code, started = await self._run_in_sandbox(request, shell, script, env)
-                if started or request.stdin is not None or attempt == SETUP_ATTEMPTS:
+                replayable = request.stdin is None and request.stdin_fd is None
+                if started or not replayable or request.stdout_fd is not None:
+                    break
+                if attempt == SETUP_ATTEMPTS:
                     break
                 # bwrap binds the host's mounts recursively and fails when one disappears
                 # meanwhile (a container runtime's overlay mounts come and go); try again.
@@ -118,6 +122,8 @@ class LocalExecutor(Executor):
             stdin=request.stdin,
             on_stdout=request.on_stdout,
             on_stderr=request.on_stderr,
+            stdin_fd=request.stdin_fd,
+            stdout_fd=request.stdout_fd,
         )
         started = True if code == 0 else marker.exists()
         marker.unlink(missing_ok=True)

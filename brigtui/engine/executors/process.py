@@ -10,7 +10,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
-from brigtui.engine.executors.base import ChunkSink
+from brigtui.engine.executors.base import ChunkSink, OwnedFd
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +30,28 @@ async def run_process(
     on_stdout: ChunkSink,
     on_stderr: ChunkSink,
     on_stop: Callable[[], Awaitable[None]] | None = None,
+    stdin_fd: OwnedFd | None = None,
+    stdout_fd: OwnedFd | None = None,
 ) -> int:
     """Run `command` in a new session and return its exit code (128 + N for signal N).
 
     When the calling task is cancelled, the whole process group gets SIGTERM, then SIGKILL,
-    and `on_stop` runs (the container executor stops its container there).
+    and `on_stop` runs (the container executor stops its container there). `stdin_fd` and
+    `stdout_fd` replace the input iterator and the output sink with pipes; this function
+    takes them and closes its copies once the process has them.
     """
+    in_fd = stdin_fd.take() if stdin_fd is not None else None
+    out_fd = stdout_fd.take() if stdout_fd is not None else None
+    if in_fd is not None:
+        stdin_arg: int = in_fd
+    else:
+        stdin_arg = asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL
     # A cancel that arrives while the process is being spawned must still stop it.
     spawn = asyncio.ensure_future(
         asyncio.create_subprocess_exec(
             *command,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
+            stdin=stdin_arg,
+            stdout=out_fd if out_fd is not None else asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=dict(env),
             cwd=cwd,
@@ -57,12 +67,17 @@ async def run_process(
         if on_stop is not None:
             await asyncio.shield(on_stop())
         raise
-    assert process.stdout is not None and process.stderr is not None
-    readers = [
-        asyncio.create_task(_pump_out(process.stdout, on_stdout)),
-        asyncio.create_task(_pump_out(process.stderr, on_stderr)),
-    ]
-    writer = asyncio.create_task(_pump_in(process, stdin)) if stdin is not None else None
+    finally:
+        for fd in (in_fd, out_fd):
+            if fd is not None:
+                os.close(fd)
+    assert process.stderr is not None
+    readers = [asyncio.create_task(_pump_out(process.stderr, on_stderr, process.pid))]
+    if process.stdout is not None:
+        readers.append(asyncio.create_task(_pump_out(process.stdout, on_stdout, process.pid)))
+    writer = None
+    if stdin is not None and in_fd is None:
+        writer = asyncio.create_task(_pump_in(process, stdin))
     try:
         code = await process.wait()
 
@@ -108,9 +123,17 @@ def kill_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-async def _pump_out(stream: asyncio.StreamReader, sink: ChunkSink) -> None:
+async def _pump_out(stream: asyncio.StreamReader, sink: ChunkSink, pid: int) -> None:
     while chunk := await stream.read(CHUNK_SIZE):
-        await sink(chunk)
+        try:
+            await sink(chunk)
+        except BrokenPipeError:
+            # Whoever consumed the output (the next job of a pipe) stopped reading: end the
+            # job as a shell pipeline would, then drain what it already wrote.
+            kill_group(pid, signal.SIGPIPE)
+            while await stream.read(CHUNK_SIZE):
+                pass
+            return
 
 
 async def _pump_in(process: asyncio.subprocess.Process, source: AsyncIterator[bytes]) -> None:
