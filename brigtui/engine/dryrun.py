@@ -58,6 +58,10 @@ class _PlanningBuild:
         return JobRun(job, asyncio.ensure_future(future))
 
 
+    async def run_pipe(self, jobs: list[Job]) -> list[Result]:
+        return [await self.start_job(job) for job in jobs]
+
+
 async def plan_build(engine: Engine, request: BuildRequest) -> BuildPlan:
     """Run the script's handler with jobs that do nothing; collect the jobs and manifests."""
     settings = engine.load_settings()
