@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 import traceback
+import types
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from brigtui.engine.errors import (
     ScriptError,
 )
 from brigtui.engine.executors.base import SHARE_MOUNT, BuildInfo, JobRequest, JobSpec, OwnedFd
+from brigtui.engine.handlers import EventHandlers
 from brigtui.engine.ids import iso, utc_now
 from brigtui.engine.jobspec import check_environment, freeze_job, masked_spec
 from brigtui.engine.logfile import LogFile, OutputFile
@@ -326,6 +328,12 @@ class BuildRunner:
 
     def _load(self) -> LoadedScript | BuildOutcome:
         enter_build(self, None)  # type: ignore[arg-type]
+        if self.request.handler is not None:
+            # A build started from code (the pipe pane) runs its own handler, not the script's.
+            handlers = EventHandlers()
+            handlers.on(self.request.event, self.request.handler)
+            module = types.ModuleType(f"brigtui_handler_{self.id}")
+            return LoadedScript(self.request.script, module, handlers)
         try:
             return load_script(self.request.script, self.script_print)
         except ScriptError as error:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 class BuildPlan:
     specs: list[dict[str, Any]] = field(default_factory=list)
     """Job specs with secret values masked."""
+    raw_specs: list[JobSpec] = field(default_factory=list)
+    """Job specs as the script made them, secret values included; never print these."""
     manifests: list[dict[str, Any]] = field(default_factory=list)
     """Objects the executor would create (Kubernetes only)."""
     error: str | None = None
@@ -101,7 +103,7 @@ async def plan_build(engine: Engine, request: BuildRequest) -> BuildPlan:
         )
         manifests = executor.dry_run(info, build.specs)
     specs = [masked_spec(spec, masker) for spec in build.specs]
-    return BuildPlan(specs=specs, manifests=_mask_documents(manifests, masker))
+    return BuildPlan(specs=specs, raw_specs=build.specs, manifests=_mask_documents(manifests, masker))
 
 
 def _mask_documents(documents: list[dict[str, Any]], masker: Masker) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,10 @@ from brigtui.config import Settings, load_settings, resolve_secrets, settings_as
 from brigtui.engine.build import BuildOutcome, BuildRunner
 from brigtui.engine.errors import BrigtuiError, UsageError
 from brigtui.engine.executors import create_executor
-from brigtui.engine.executors.base import Executor
-from brigtui.engine.ids import iso, new_build_id, process_identity, utc_now
+from brigtui.engine.executors.base import Executor, JobSpec
+from brigtui.engine.ids import iso, new_build_id, parse_iso, process_identity, utc_now
 from brigtui.engine.messages import BuildFinished, BuildNoted, BuildStarted, EngineMessage
-from brigtui.engine.model import BuildStatus, Project
+from brigtui.engine.model import BuildStatus, Project, Result
 from brigtui.engine.recovery import mark_interrupted
 from brigtui.engine.resume import ResumePlan
 from brigtui.engine.snapshot import restore_snapshot, take_snapshot
@@ -52,6 +52,8 @@ class BuildRequest:
     record_script: Path | None = None
     """Script path to record when the build runs a restored copy of it."""
     build_id: str | None = None
+    handler: Callable[[Any, Any], Awaitable[None]] | None = None
+    """A handler to run instead of the script's (the pipe pane runs one job alone this way)."""
 
     def __post_init__(self) -> None:
         self.script = self.script.resolve()
@@ -300,6 +302,39 @@ class Engine:
         if missing:
             logger.warning("Snapshot of build %s lacks %d files.", original.id, len(missing))
         return target, target / relative
+
+    def result_of(self, build_id: str, job: str) -> Result:
+        """The recorded Result of a finished job, to hand to another job as input."""
+        record = self.store.get_job(build_id, job)
+        if record is None or not record.output_path:
+            raise UsageError(f"build {build_id} has no finished job '{job}' with recorded output")
+        if record.status not in ("succeeded", "reused", "failed"):
+            raise UsageError(f"job '{job}' of build {build_id} is {record.status}; its output is incomplete")
+        output = Path(record.output_path)
+        if not output.exists():
+            raise UsageError(f"the output of job '{job}' of build {build_id} is gone ({output})")
+        started = parse_iso(record.started_at) or utc_now()
+        finished = parse_iso(record.finished_at) or started
+        return Result(
+            job=job,
+            exit_code=record.exit_code or 0,
+            output_path=output,
+            size=output.stat().st_size,
+            log_path=Path(record.log_path or output.with_suffix(".log")),
+            started_at=started,
+            finished_at=finished,
+            build_id=build_id,
+            digest=record.output_digest or "",
+        )
+
+    async def job_specs(self, script: Path, event: str = "exec") -> list[JobSpec]:
+        """The jobs a script's handler creates for `event`, found by a dry run."""
+        from brigtui.engine.dryrun import plan_build
+
+        plan = await plan_build(self, BuildRequest(script, event, None, "plan"))
+        if plan.error:
+            raise UsageError(plan.error)
+        return plan.raw_specs
 
     def _unique_build_id(self) -> str:
         while True:
