@@ -89,5 +89,5 @@ async def test_env_too_large_refused_before_running(engine: Engine, pipelines: P
 
 
 async def test_unknown_job_lists_jobs(engine: Engine, pipelines: Path) -> None:
-    with pytest.raises(UsageError, match="runs no job 'three'.*its jobs: one, two"):
+    with pytest.raises(UsageError, match=r"runs no job 'three'.*its jobs: one, two"):
         await find_job_spec(engine, pipelines / "pass_output.py", "three")
