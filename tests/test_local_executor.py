@@ -137,9 +137,12 @@ async def test_cancel_stops_jobs_and_keeps_share(pipelines: Path, sandbox: str) 
                       storage=True).run()
     ''')
     runner = engine.start_build(BuildRequest(script))
-    while not any(m.status == "running" for m in recorder.of(JobStateChanged)):
+    started = engine.state_dir / "shares" / runner.id / "started"
+    for _ in range(1500):
+        if started.exists():
+            break
         await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)
+    assert any(m.status == "running" for m in recorder.of(JobStateChanged))
     engine.cancel_build(runner.id)
     assert runner.task is not None
     outcome = await runner.task

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from collections.abc import Callable
 
 from brigtui.cli import overrides_from
-from brigtui.config import Settings
 from brigtui.commands.common import pipelines_folder
+from brigtui.config import Settings
 from brigtui.engine.engine import Engine
 from brigtui.engine.errors import BrigtuiError
 from brigtui.engine.recovery import build_is_live, collect_garbage
@@ -23,7 +24,10 @@ def gc_command(args: argparse.Namespace) -> int:
 
     # Records and host leftovers first: this also marks crashed builds interrupted.
     report = collect_garbage(engine.store, engine.state_dir, settings.share, dry_run=args.dry_run)
-    lines = report.lines
+    lines = [
+        f"build {build.id} ({Path(build.script).name}) marked interrupted"
+        for build in engine.interrupted
+    ] + report.lines
 
     # Then what the executors created, for the executors that ran builds here.
     used = {build.executor for build in engine.store.list_builds()}

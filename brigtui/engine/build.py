@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 LOG_NOTIFY_INTERVAL = 0.2
 """Seconds between JobLogged messages of one job, so a flood of output never floods the UI."""
 STDIN_CHUNK = 256 * 1024
+SIGPIPE_EXIT = 128 + 13
 
 
 @dataclass
@@ -217,11 +218,16 @@ class BuildRunner:
         for position, link in enumerate(links):
             record = HandoverRecord("", self.id, jobs[position].name, "", "pipe", None, link.bytes)
             self._record_handover(record, jobs[position + 1].name)
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, asyncio.CancelledError):
-                    raise outcome
-                raise JobFailed(job.name, f"pipe failed: {outcome}") from outcome
+        failures = [(job, outcome) for job, outcome in zip(jobs, outcomes, strict=True)
+                    if isinstance(outcome, BaseException)]
+        for _, outcome in failures:
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+        # A job killed by SIGPIPE only shows that a later job stopped reading: name the cause.
+        failures.sort(key=lambda item: getattr(item[1], "exit_code", None) == SIGPIPE_EXIT)
+        if failures:
+            job, outcome = failures[0]
+            raise JobFailed(job.name, f"pipe failed: {outcome}") from outcome
         return [outcome for outcome in outcomes if isinstance(outcome, Result)]
 
     # The build's own log
