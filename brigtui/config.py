@@ -27,7 +27,7 @@ EXECUTORS = ("local", "container", "kubernetes")
 @dataclass
 class LocalSettings:
     sandbox: Literal["auto", "bubblewrap", "unshare", "none"] = "auto"
-    """How jobs get /src and /mnt/brigade/share: bubblewrap, `unshare`, or no namespace."""
+    """Mount namespace that gives jobs /src and /mnt/brigade/share: bubblewrap, `unshare`, or none."""
     shell: str = "auto"
     """Default shell of jobs; `auto` picks bash when /bin/sh lacks `<<<`."""
 
@@ -89,11 +89,13 @@ class ShareSettings:
 @dataclass
 class WatchSettings:
     on_change: Literal["cancel", "queue"] = "cancel"
-    """What a change does while a build of the same script runs."""
+    """Action on a change while a build of the same script runs: cancel it, or queue the rerun."""
     debounce_ms: int = 150
     """Quiet time after the last change before a rerun starts."""
     max_delay_ms: int = 2000
-    """Longest wait for quiet time: constant writes still give a rerun after this."""
+    """Maximum wait for quiet time, so constant writes still give a rerun after it."""
+    small_batch_debounce_ms: int = 50
+    """Quiet time instead of debounce_ms while a batch has at most 3 files (an editor save)."""
     event: str = "exec"
     """Event that a change reruns."""
 
@@ -101,9 +103,9 @@ class WatchSettings:
 @dataclass
 class SecretSource:
     env: str = ""
-    """Environment variable that holds the value."""
+    """Environment variable that contains the value."""
     file: str = ""
-    """File that holds the value (a path outside the repository; `~` expands)."""
+    """File that contains the value, outside the repository (`~` expands)."""
 
 
 @dataclass
@@ -176,7 +178,7 @@ def resolve_secrets(settings: Settings, folder: Path) -> dict[str, str]:
 
 
 def settings_as_dict(settings: Settings) -> dict[str, Any]:
-    """The settings as plain data, without secret sources (scripts see `project.settings`)."""
+    """Convert the settings to plain data without secret sources, for `project.settings`."""
     data = dataclasses.asdict(settings)
     data.pop("secrets", None)
     return data

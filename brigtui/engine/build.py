@@ -260,7 +260,11 @@ class BuildRunner:
     # The build
 
     async def run(self) -> BuildOutcome:
-        """Run the build to its end and record it; never raises for a failure of the build."""
+        """Run the build to its end and record it.
+
+        A failed or cancelled build returns its outcome; only an error inside brigtui itself
+        is logged and recorded as a failed build.
+        """
         outcome: BuildOutcome
         try:
             outcome = await self._run_handlers()
@@ -379,7 +383,7 @@ class BuildRunner:
     async def _wait_for_jobs(self) -> Exception | None:
         """Wait for every started job, also those started while waiting.
 
-        Return the first failure of a job the script never awaited; a failure the script
+        Return the first failure of a job the script never awaited. A failure the script
         awaited has already reached its code, which either handled it or raised.
         """
         first: Exception | None = None
@@ -774,7 +778,7 @@ class BuildRunner:
 
 
 class _HandlerError(Exception):
-    """A handler raised an ordinary exception; holds the ScriptError naming its line."""
+    """A handler raised an ordinary exception, wrapped with the ScriptError that names its line."""
 
     def __init__(self, error: ScriptError) -> None:
         super().__init__(str(error))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class BuildContext(Protocol):
-    """What Job and Group need of the build they belong to."""
+    """The part of a build that Job and Group call."""
 
     def register_job(self, job: Job) -> None: ...
 

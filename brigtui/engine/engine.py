@@ -1,4 +1,4 @@
-"""The engine: starts builds, tracks the running ones, and tells subscribers what happens."""
+"""The engine: starts builds, tracks the running ones, and sends messages to subscribers."""
 
 from __future__ import annotations
 
@@ -304,7 +304,7 @@ class Engine:
         return target, target / relative
 
     def result_of(self, build_id: str, job: str) -> Result:
-        """The recorded Result of a finished job, to hand to another job as input."""
+        """Build the Result of a recorded job, to hand to another job as input."""
         record = self.store.get_job(build_id, job)
         if record is None or not record.output_path:
             raise UsageError(f"build {build_id} has no finished job '{job}' with recorded output")

@@ -32,7 +32,7 @@ class Source:
     result: Result | None = None
     file: Path | None = None
     label: str = ""
-    """What the UI and the build's trigger call it (`build X job one`, `share:path`)."""
+    """Name shown in the UI and in the build's trigger (`build X job one`, `share:path`)."""
 
     @property
     def size(self) -> int:

@@ -30,9 +30,9 @@ from brigtui.engine.model import Job, Result
 logger = logging.getLogger(__name__)
 
 QUEUE_CHUNKS = 16
-"""Chunks a QueueLink holds at most (at 256 KiB each, 4 MiB)."""
+"""Maximum chunks in a QueueLink (at 256 KiB each, 4 MiB)."""
 PIPE_SIZE = 1024 * 1024
-"""Bytes each kernel pipe of a SpliceLink holds (the default 64 KiB costs throughput)."""
+"""Buffer size of each kernel pipe of a SpliceLink (the default 64 KiB costs throughput)."""
 _SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
