@@ -14,7 +14,7 @@ from brigtui.engine.engine import Engine
 
 
 def watch_command(engine: Engine, path: Path, event: str, payload: Any) -> int:
-    from brigtui.engine.watcher import watch_and_run
+    from brigtui.engine.rerun import watch_and_run
 
     engine.subscribe(Progress(out=sys.stdout))
 
@@ -25,7 +25,9 @@ def watch_command(engine: Engine, path: Path, event: str, payload: Any) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, task.cancel)
         with contextlib.suppress(asyncio.CancelledError):
-            await watch_and_run(engine, path, event, lambda line: print(line, file=sys.stderr))
+            await watch_and_run(
+                engine, path, event, lambda line: print(line, file=sys.stderr), payload=payload
+            )
         await engine.cancel_all()
 
     asyncio.run(main())
