@@ -52,6 +52,8 @@ class BuildRequest:
     record_script: Path | None = None
     """Script path to record when the build runs a restored copy of it."""
     build_id: str | None = None
+    restore: dict[str, str] | None = None
+    """Snapshot manifest to restore into `source_dir` before the build runs (reruns)."""
     handler: Callable[[Any, Any], Awaitable[None]] | None = None
     """A handler to run instead of the script's (the pipe pane runs one job alone this way)."""
 
@@ -204,6 +206,14 @@ class Engine:
 
     async def _run(self, runner: BuildRunner, executor: Executor) -> BuildOutcome:
         try:
+            # A rerun first restores the files the original build ran with.
+            if runner.request.restore is not None:
+                missing = await asyncio.to_thread(
+                    restore_snapshot, runner.request.restore, self.state_dir, runner.request.source_dir
+                )
+                if missing:
+                    runner.note(f"warning: the snapshot lacks {len(missing)} files: {', '.join(missing[:5])}")
+
             # Snapshot the source the build runs with, off the event loop.
             snapshot = await asyncio.to_thread(
                 take_snapshot, runner.request.source_dir, self.state_dir
@@ -273,17 +283,23 @@ class Engine:
             if not script.is_file():
                 raise UsageError(f"{script} no longer exists; rerun without --current-files")
             run_script, run_source = script, source_dir
+            restore = None
         else:
-            run_source, run_script = self._restore_snapshot(original, build_id, script, source_dir)
+            run_source, run_script, restore = self._restore_snapshot(original, build_id, script, source_dir)
         request = BuildRequest(
             run_script, original.event, payload, f"{verb} of {original.id}", run_source,
             rerun_of=original.id, resume=resume, record_script=script, build_id=build_id,
+            restore=restore,
         )
         return self.start_build(request)
 
     def _restore_snapshot(
         self, original: BuildRecord, build_id: str, script: Path, source_dir: Path
-    ) -> tuple[Path, Path]:
+    ) -> tuple[Path, Path, dict[str, str]]:
+        """Check that the original build's snapshot has its script; return where it goes.
+
+        The files are written by the new build's own task, so the caller never waits on them.
+        """
         manifest = self.store.get_snapshot(original.source_hash or "")
         inside = script.is_relative_to(source_dir)
         relative = script.relative_to(source_dir).as_posix() if inside else script.name
@@ -292,16 +308,15 @@ class Engine:
                 f"build {original.id} has no snapshot of {script.name}; rerun it with "
                 "--current-files to use the files as they are now"
             )
-        target = self.state_dir / "builds" / build_id / "source"
-        missing = restore_snapshot(manifest, self.state_dir, target)
-        if relative in missing:
+        digest = manifest[relative]
+        if not (self.state_dir / "objects" / digest[:2] / digest[2:]).exists():
             raise UsageError(
                 f"the snapshot of {script.name} from build {original.id} is incomplete; "
                 "rerun it with --current-files"
             )
-        if missing:
-            logger.warning("Snapshot of build %s lacks %d files.", original.id, len(missing))
-        return target, target / relative
+        target = self.state_dir / "builds" / build_id / "source"
+        target.mkdir(parents=True, exist_ok=True)
+        return target, target / relative, manifest
 
     def result_of(self, build_id: str, job: str) -> Result:
         """Build the Result of a recorded job, to hand to another job as input."""
