@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from brigtui.cli import overrides_from
 from brigtui.commands.common import pipelines_folder

@@ -1,0 +1,1 @@
+"""Textual screens of the app: the dashboard, job detail, dialogs, help."""

@@ -1,0 +1,1 @@
+"""Textual widgets of the app: job graph, log view, build list, status line."""
