@@ -91,3 +91,14 @@ async def test_env_too_large_refused_before_running(engine: Engine, pipelines: P
 async def test_unknown_job_lists_jobs(engine: Engine, pipelines: Path) -> None:
     with pytest.raises(UsageError, match=r"runs no job 'three'.*its jobs: one, two"):
         await find_job_spec(engine, pipelines / "pass_output.py", "three")
+
+
+async def test_local_file_source_by_stdin_and_filter(engine: Engine, pipelines: Path) -> None:
+    data = write_source_file((pipelines / "animals.txt").read_bytes())
+    source = Source(file=data, label="share of build x: animals.txt")
+    filtered = await finish(start_filter(engine, pipelines / "pass_output.py", source, "grep -c rhino", "alpine"))
+    assert engine.result_of(filtered.build_id, "filter").text == "5"
+    two = await find_job_spec(engine, pipelines / "pass_output.py", "two")
+    by_env = await finish(start_job_alone(engine, pipelines / "pass_output.py", two, source, "env", "DATA"))
+    assert engine.result_of(by_env.build_id, "two").text == RHINOS
+    data.unlink()

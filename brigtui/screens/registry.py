@@ -66,6 +66,12 @@ def _timeline(dashboard: DashboardScreen) -> Screen[None]:
     return timeline_from_dashboard(dashboard)
 
 
+def _pipe_pane(dashboard: DashboardScreen) -> Screen[None]:
+    from brigtui.screens.pipe_pane import pane_for_dashboard
+
+    return pane_for_dashboard(dashboard)
+
+
 APP_ACTIONS: list[KeyAction] = [
     KeyAction("ctrl+q", "quit", "Quit", "Quit; asks first when builds are running"),
 ]
@@ -90,6 +96,9 @@ SCREENS: list[ScreenEntry] = [
     ScreenEntry("question_mark", "help", "Help", "Show the keys and screens", _help),
     ScreenEntry("h", "history", "History",
                 "Every recorded build: filter, open, rerun, resume, compare", _history),
+    ScreenEntry("p", "pipe", "Pipe pane",
+                "Move a job's output or a share file through a filter into one job, run alone",
+                _pipe_pane),
     ScreenEntry("t", "timeline", "Timeline",
                 "The selected build's jobs as bars on one time axis", _timeline),
 ]

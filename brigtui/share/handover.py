@@ -18,6 +18,7 @@ from brigtui.engine.build import BuildRunner
 from brigtui.engine.engine import BuildRequest, Engine
 from brigtui.engine.errors import JobSpecError, UsageError
 from brigtui.engine.executors.base import SHARE_MOUNT, JobSpec
+from brigtui.engine.ids import utc_now
 from brigtui.engine.model import Job, Result, format_size
 
 HowIn = Literal["env", "stdin", "share"]
@@ -47,11 +48,20 @@ class Source:
         with path.open("rb") as handle:
             return handle.read(limit)
 
-    def as_stdin(self) -> Result | Path:
+    def as_stdin(self) -> Result:
+        """The data as a Result, which the engine streams from disk into a job's input.
+
+        A plain Path would mean a file in the running build's share, so a local file is
+        wrapped as the output of a job named after where it came from.
+        """
         if self.result is not None:
             return self.result
         assert self.file is not None
-        return self.file
+        now = utc_now()
+        return Result(
+            job="file", exit_code=0, output_path=self.file, size=self.size,
+            log_path=self.file, started_at=now, finished_at=now, build_id=self.label,
+        )
 
 
 def recorded_source(engine: Engine, build_id: str, job: str) -> Source:
@@ -123,9 +133,7 @@ def start_job_alone(
         fields.pop("has_stdin")
         stdin: Any = None
         if how == "env":
-            env[target] = source.result if source.result is not None else source.file.read_text(  # type: ignore[union-attr]
-                errors="replace"
-            )
+            env[target] = source.as_stdin()
         elif how == "stdin":
             stdin = source.as_stdin()
         else:
