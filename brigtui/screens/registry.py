@@ -72,6 +72,13 @@ def _pipe_pane(dashboard: DashboardScreen) -> Screen[None]:
     return pane_for_dashboard(dashboard)
 
 
+def _share(dashboard: DashboardScreen) -> Screen[None]:
+    from brigtui.screens.share_inspector import share_screen_for
+
+    build_id = dashboard.build.id if dashboard.build is not None else "last"
+    return share_screen_for(dashboard.brig.engine, build_id)
+
+
 APP_ACTIONS: list[KeyAction] = [
     KeyAction("ctrl+q", "quit", "Quit", "Quit; asks first when builds are running"),
 ]
@@ -99,6 +106,7 @@ SCREENS: list[ScreenEntry] = [
     ScreenEntry("p", "pipe", "Pipe pane",
                 "Move a job's output or a share file through a filter into one job, run alone",
                 _pipe_pane),
+    ScreenEntry("s", "share", "Share", "Inspect the selected build's share (read-only)", _share),
     ScreenEntry("t", "timeline", "Timeline",
                 "The selected build's jobs as bars on one time axis", _timeline),
 ]
