@@ -8,12 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from brigtui.config import Settings
+from brigtui.container.debug import parse_owner
 from brigtui.engine.executors.base import LABEL_BUILD, LABEL_MANAGED_BY, MANAGED_BY
-from brigtui.engine.ids import parse_iso, utc_now
+from brigtui.engine.ids import owner_alive, parse_iso, utc_now
 from brigtui.kube.connection import ClusterError, Connection, connect
 from brigtui.kube.manifests import ANNOTATION_KEEP_UNTIL, LABEL_ROLE, ROLES
 
 logger = logging.getLogger(__name__)
+
+# The share inspector's debug pods, as brigtui.share.inspect_kube labels them.
+INSPECTOR_ROLE = "inspector"
+LABEL_INSPECTS = "brigtui.dev/inspects"
+ANNOTATION_INSPECTOR_OWNER = "brigtui.dev/inspector-owner"
 
 # Kinds in deletion order: pods first so that claims are no longer in use.
 _KINDS = (
@@ -48,6 +54,8 @@ def gc_cluster(
         for item in listing.get("items") or []:
             metadata = item.get("metadata") or {}
             build = _orphan_build(metadata, is_build_alive, now)
+            if build is None and resource == "pods":
+                build = _orphan_inspector(item)
             if build is None:
                 continue
             name = metadata.get("name", "")
@@ -63,6 +71,22 @@ def gc_cluster(
             removed.append(f"{kind} {connection.namespace}/{name} of build {build}")
             logger.info("Removed %s %s of build %s.", kind, name, build)
     return removed
+
+
+def _orphan_inspector(pod: dict[str, Any]) -> str | None:
+    """Return the inspected build of a debug pod whose brigtui is gone or that has ended."""
+    metadata = pod.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    if labels.get(LABEL_MANAGED_BY) != MANAGED_BY or labels.get(LABEL_ROLE) != INSPECTOR_ROLE:
+        return None
+    build = str(labels.get(LABEL_INSPECTS, ""))
+    phase = (pod.get("status") or {}).get("phase")
+    if phase in ("Succeeded", "Failed"):
+        return build
+    owner = parse_owner((metadata.get("annotations") or {}).get(ANNOTATION_INSPECTOR_OWNER, ""))
+    if owner is None or not owner_alive(*owner):
+        return build
+    return None
 
 
 def _orphan_build(
