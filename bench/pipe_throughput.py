@@ -23,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.results import machine_line, record_section
 
 CHILD = """
-import asyncio, resource, sys, time
+import asyncio, sys, time
 from pathlib import Path
+from tests.support import peak_rss_kib
 from brigtui.engine.engine import BuildRequest, Engine
 from brigtui.engine.executors.local import LocalExecutor
 if sys.argv[2] == "queue":
@@ -34,7 +35,7 @@ start = time.perf_counter()
 outcome = asyncio.run(engine.run_build(BuildRequest(Path(sys.argv[1]))))
 elapsed = time.perf_counter() - start
 assert outcome.status == "succeeded", outcome.error
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(elapsed, peak_rss_kib())
 """
 
 

@@ -34,3 +34,15 @@ def write_script(folder: Path, name: str, body: str) -> Path:
 
 async def run(engine: Engine, script: Path, event: str = "exec", payload: object = None) -> BuildOutcome:
     return await engine.run_build(BuildRequest(script, event, payload))
+
+
+def peak_rss_kib() -> int:
+    """Peak resident memory of this process since its last exec, in KiB.
+
+    getrusage's ru_maxrss would also count the peak of the process that forked this one,
+    because Linux keeps it across exec.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("/proc/self/status has no VmHWM line")

@@ -135,10 +135,12 @@ def test_gigabyte_through_pipe_bounded_memory(pipelines: Path) -> None:
             print(results[-1].text.strip())
     ''')
     code = (
-        "import resource, sys; from brigtui.cli import main; rc = main(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+        "import sys; from brigtui.cli import main; from tests.support import peak_rss_kib; "
+        "rc = main(sys.argv[1:]); "
+        "print(peak_rss_kib(), file=sys.stderr); sys.exit(rc)"
     )
     env = {k: v for k, v in os.environ.items() if k != "BRIGTUI_HOME"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     completed = subprocess.run(
         [sys.executable, "-c", code, "run", str(pipelines / "bigpipe.py")],
         capture_output=True, text=True, env=env, timeout=600,
