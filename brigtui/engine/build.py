@@ -7,6 +7,7 @@ import builtins
 import hashlib
 import inspect
 import logging
+import shlex
 import shutil
 import sys
 import time
@@ -458,6 +459,8 @@ class BuildRunner:
             stdin, stdin_handover = self._stdin_stream(job, spec.name)
             if role.input is not None:
                 spec.has_stdin = True
+            if isinstance(job.stdin, Path) and not self.executor.host_share:
+                spec.tasks.insert(0, self._share_stdin_task(job.stdin, spec))
             digest = input_hash(spec, await self._stdin_digest(job, spec.name), self.source_hash)
         except JobSpecError as error:
             await self._disconnect_pipes(None, role)
@@ -687,6 +690,8 @@ class BuildRunner:
             return None
         if isinstance(source, Result):
             return source.digest or await asyncio.to_thread(file_digest, source.output_path)
+        if isinstance(source, Path) and not self.executor.host_share:
+            return hashlib.sha256(str(source).encode()).hexdigest()
         if isinstance(source, Path):
             return await asyncio.to_thread(file_digest, self.share_path(source, name))
         data = source.encode() if isinstance(source, str) else bytes(source)
@@ -747,6 +752,8 @@ class BuildRunner:
                 "", source.build_id, source.job, name, "stdin", None, source.size
             )
             return _file_chunks(source.output_path), handover
+        if isinstance(source, Path) and not self.executor.host_share:
+            return None, None  # the job reads the file itself: see _share_stdin_task
         if isinstance(source, Path):
             return _file_chunks(self.share_path(source, name)), None
         if isinstance(source, str):
@@ -757,6 +764,19 @@ class BuildRunner:
             f"job '{name}': stdin must be a Result, bytes, str or a Path in the share, "
             f"not {type(source).__name__}"
         )
+
+    def _share_stdin_task(self, path: Path, spec: JobSpec) -> str:
+        """A first task that makes a share file the job's standard input, for executors
+        whose share is not a host folder (the file lives in the cluster's claim)."""
+        if not spec.storage:
+            raise JobSpecError(
+                f"job '{spec.name}': stdin from the share file {path} needs storage=True"
+            )
+        inside = not path.is_absolute() or path.is_relative_to(SHARE_MOUNT)
+        relative = path.relative_to(SHARE_MOUNT) if path.is_absolute() and inside else path
+        if not inside or ".." in relative.parts:
+            raise JobSpecError(f"job '{spec.name}': stdin path {path} is not in the share")
+        return f"exec < {shlex.quote(f'{SHARE_MOUNT}/{relative.as_posix()}')}"
 
     def share_path(self, path: Path, job: str) -> Path:
         """Map a path in the share (relative, or under /mnt/brigade/share) to the host file."""

@@ -12,6 +12,7 @@ import pytest
 from brigtui.engine.engine import BuildRequest, Engine
 from brigtui.engine.messages import BuildPrinted
 from tests.kube.conftest import client_requests, kube_settings, live_objects
+from tests.kube.helpers import run_script
 from tests.kube.kubelet import SimulatedCluster
 from tests.support import Recorder
 
@@ -79,5 +80,38 @@ async def test_cli_run_on_cluster(pipelines: Path, tmp_path: Path, cluster: Simu
         "black", "rhino", "greater", "one-horned", "rhino", "javan", "rhino",
         "sumatran", "rhino", "white", "rhino",
     ]  # fmt: skip
+    await cluster.settle()
+    assert live_objects(cluster) == []
+
+
+FOUR_WAYS = '''
+    from pathlib import Path
+    from brigtui import pipe
+
+    IMAGE = "busybox:1.36"
+
+    @events.on("exec")
+    async def handler(event, project):
+        data = await Job("one", IMAGE, ["cat animals.txt"]).run()
+        by_env = await Job("env", IMAGE, ['grep rhino <<< "$DATA"'], env={"DATA": data}).run()
+        by_stdin = await Job("stdin", IMAGE, ["grep rhino"], stdin=data).run()
+        piped = await pipe(Job("cat", IMAGE, ["cat animals.txt"]), Job("grep", IMAGE, ["grep rhino"]))
+        await Job("put", IMAGE, ["cp animals.txt /mnt/brigade/share/a"], storage=True).run()
+        by_share = await Job("share", IMAGE, ["grep rhino"], storage=True,
+                             stdin=Path("/mnt/brigade/share/a")).run()
+        for result in (by_env, by_stdin, piped[-1], by_share):
+            print(result.text.replace("\\n", ","))
+'''
+
+
+async def test_four_ways_same_matches(pipelines: Path, tmp_path: Path, cluster: SimulatedCluster) -> None:
+    animals = (pipelines / "animals.txt").read_text()
+    folder = tmp_path / "four"
+    folder.mkdir()
+    (folder / "animals.txt").write_text(animals)
+    finished = await run_script(folder, FOUR_WAYS, kube_settings())
+    assert finished.status == "succeeded", finished.error
+    expected = ",".join(line for line in animals.splitlines() if "rhino" in line)
+    assert finished.printed == [expected] * 4
     await cluster.settle()
     assert live_objects(cluster) == []

@@ -68,6 +68,7 @@ class _PreparedRun:
 
 class ContainerExecutor(Executor):
     name: ClassVar[str] = "container"
+    accepts_fds: ClassVar[bool] = True
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -123,6 +124,8 @@ class ContainerExecutor(Executor):
                 on_stdout=request.on_stdout,
                 on_stderr=on_stderr,
                 on_stop=remove_container,
+                stdin_fd=request.stdin_fd,
+                stdout_fd=request.stdout_fd,
             )
         except BaseException:
             self._builds_to_sweep.add(build.id)
@@ -164,7 +167,7 @@ class ContainerExecutor(Executor):
                 files=files,
                 source=build.source_dir,
                 share=build.share_dir if spec.storage else None,
-                interactive=request.stdin is not None,
+                interactive=request.stdin is not None or request.stdin_fd is not None,
                 relabel=selinux_enabled(),
             )
         except JobSpecError as error:

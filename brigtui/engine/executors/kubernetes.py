@@ -30,6 +30,7 @@ DRY_RUN_UID = "00000000-0000-0000-0000-000000000000"
 
 class KubernetesExecutor(Executor):
     name: ClassVar[str] = "kubernetes"
+    host_share: ClassVar[bool] = False
     env_value_limit: ClassVar[int] = 128 * 1024
     """Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN) in the container too."""
 
