@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -46,3 +49,18 @@ def peak_rss_kib() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def run_measured(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run `brigtui ARGS` in a new process; return it and its peak memory in KiB."""
+    code = (
+        "import sys; from brigtui.cli import main; from tests.support import peak_rss_kib; "
+        "code = main(sys.argv[1:]); print(peak_rss_kib(), file=sys.stderr); sys.exit(code)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "BRIGTUI_HOME"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    completed = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    peak = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "0"
+    return completed, int(peak) if peak.isdigit() else 0

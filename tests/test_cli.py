@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from brigtui.engine.store import Store
-from tests.support import write_script
+from tests.support import run_measured, write_script
 
 BRIGTUI = [sys.executable, "-m", "brigtui"]
 
@@ -215,22 +215,11 @@ def test_gigabyte_output_bounded_memory(pipelines: Path) -> None:
             except Exception as error:
                 print(type(error).__name__, str(error)[:60])
     ''')
-    code = (
-        "import sys; from brigtui.cli import main; from tests.support import peak_rss_kib; "
-        "rc = main(sys.argv[1:]); "
-        "print(peak_rss_kib(), file=sys.stderr); sys.exit(rc)"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "BRIGTUI_HOME"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    completed = subprocess.run(
-        [sys.executable, "-c", code, "run", str(pipelines / "huge.py")],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
+    completed, peak_kib = run_measured("run", str(pipelines / "huge.py"))
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     assert lines[0] == str(1024**3 + 1024**3 // 1000)
     assert lines[1].startswith("OutputTooLarge output of job 'huge' is 1.0 GiB")
-    peak_kib = int(completed.stderr.strip().splitlines()[-1])
     assert peak_kib < 150 * 1024, f"peak RSS {peak_kib} KiB"
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ from brigtui.engine.engine import Engine
 from brigtui.engine.executors.local import LocalExecutor
 from brigtui.engine.messages import BuildPrinted
 from brigtui.engine.model import BuildStatus
-from tests.support import Recorder, run, write_script
+from tests.support import Recorder, run, run_measured, write_script
 
 RELAYS = ["splice", "queue"]
 
@@ -134,20 +131,9 @@ def test_gigabyte_through_pipe_bounded_memory(pipelines: Path) -> None:
                                  Job("count", "img", ["wc -c"]))
             print(results[-1].text.strip())
     ''')
-    code = (
-        "import sys; from brigtui.cli import main; from tests.support import peak_rss_kib; "
-        "rc = main(sys.argv[1:]); "
-        "print(peak_rss_kib(), file=sys.stderr); sys.exit(rc)"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "BRIGTUI_HOME"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    completed = subprocess.run(
-        [sys.executable, "-c", code, "run", str(pipelines / "bigpipe.py")],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
+    completed, peak_kib = run_measured("run", str(pipelines / "bigpipe.py"))
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == str(1024**3)
-    peak_kib = int(completed.stderr.strip().splitlines()[-1])
     assert peak_kib < 100 * 1024, f"peak RSS {peak_kib} KiB"
 
 

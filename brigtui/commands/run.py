@@ -5,20 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from brigtui.cli import overrides_from
 from brigtui.commands.progress import Progress
+from brigtui.commands.signals import cancel_builds_on_signals
 from brigtui.engine.build import BuildOutcome
 from brigtui.engine.engine import BuildRequest, Engine
 from brigtui.engine.errors import UsageError
 from brigtui.engine.script import declared_events, is_event_script
-
-# Exit codes after a signal follow the shell's 128 + signal number.
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -48,7 +45,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(json.dumps(data[0] if path.is_file() and data else data, indent=2))
     engine.close()
     if stopped_by is not None:
-        return SIGNAL_EXIT[stopped_by]
+        return stopped_by
     return max((outcome.exit_code for outcome in outcomes), default=0)
 
 
@@ -90,27 +87,16 @@ def scripts_for(path: Path, event: str) -> list[Path]:
 
 async def run_builds(
     engine: Engine, scripts: list[Path], event: str, payload: Any
-) -> tuple[list[BuildOutcome], signal.Signals | None]:
-    """Run the scripts' builds one after another; a signal cancels them and stops the rest."""
-    loop = asyncio.get_running_loop()
-    stopped_by: signal.Signals | None = None
+) -> tuple[list[BuildOutcome], int | None]:
+    """Run the scripts' builds one after another; a signal cancels them and stops the rest.
 
-    def stop(signum: signal.Signals) -> None:
-        nonlocal stopped_by
-        stopped_by = signum
-        for runner in list(engine.running.values()):
-            runner.cancel()
-
-    for signum in SIGNAL_EXIT:
-        loop.add_signal_handler(signum, stop, signum)
+    Returns the outcomes and, after a signal, the exit code it calls for.
+    """
     outcomes = []
-    try:
+    with cancel_builds_on_signals(engine) as stop:
         for script in scripts:
-            if stopped_by is not None:
+            if stop.signal is not None:
                 break
-            trigger = "brigtui run"
-            outcomes.append(await engine.run_build(BuildRequest(script, event, payload, trigger)))
-    finally:
-        for signum in SIGNAL_EXIT:
-            loop.remove_signal_handler(signum)
-    return outcomes, stopped_by
+            request = BuildRequest(script, event, payload, "brigtui run")
+            outcomes.append(await engine.run_build(request))
+    return outcomes, stop.exit_code

@@ -52,8 +52,9 @@ from brigtui.engine.model import (
     Result,
     format_size,
 )
-from brigtui.engine.resume import ResumePlan, file_digest, input_hash, link_or_copy
+from brigtui.engine.resume import ResumePlan, input_hash, link_or_copy
 from brigtui.engine.script import LoadedScript, describe, load_script, script_line
+from brigtui.engine.snapshot import file_digest
 from brigtui.engine.store import HandoverRecord, JobRecord
 from brigtui.share.pipes import QueueLink, SpliceLink
 

@@ -27,14 +27,6 @@ def input_hash(spec: JobSpec, stdin_digest: str | None, source_hash: str | None)
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class ResumePlan:
     """The original build of a resume and what of it can be reused."""

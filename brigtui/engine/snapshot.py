@@ -45,7 +45,7 @@ def take_snapshot(source: Path, state_dir: Path) -> Snapshot:
             continue
         if data is None:
             complete = False
-            manifest[relative] = _hash_file(path)
+            manifest[relative] = file_digest(path)
             continue
         digest = hashlib.sha256(data).hexdigest()
         manifest[relative] = digest
@@ -87,7 +87,7 @@ def _source_files(source: Path) -> list[Path]:
     return files
 
 
-def _hash_file(path: Path) -> str:
+def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while block := handle.read(1024 * 1024):
