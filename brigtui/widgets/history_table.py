@@ -24,7 +24,7 @@ from brigtui.widgets.build_model import format_duration, glyph
 from brigtui.widgets.timeline import STATUS_STYLES
 
 COLUMNS = (("STATUS", 12), ("STARTED", 11), ("SCRIPT", 16), ("EVENT", 8), ("TOOK", 6),
-           ("SHARE", 9))
+           ("SHARE", 11))
 """Fixed columns as (title, width); the trigger takes the rest of the line."""
 
 
@@ -37,18 +37,28 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def share_cell(state: str, expires_at: str | None, started: str) -> str:
+    """Describe the share in 11 characters: its state, or until when a kept share stays."""
+    if state == "none":
+        return "-"
+    if state == "kept" and expires_at and len(expires_at) >= 16:
+        same_day = expires_at[:10] == started[:10]
+        return f"until {expires_at[11:16]}" if same_day else f"until {expires_at[5:10]}"
+    return state
+
+
 def row_text(row: HistoryRow) -> Text:
     """Return one build as a table line; the status reads from the glyph without colour."""
     started = row.started_at or row.created_at
     when = f"{started[5:10]} {started[11:16]}" if len(started) >= 16 else started
     took = format_duration(row.seconds) if row.seconds is not None else "…"
-    share = "-" if row.share_state == "none" else row.share_state
+    share = share_cell(row.share_state, row.share_expires_at, started)
     trigger = row.trigger
     if row.rerun_of and row.rerun_of not in trigger:
         trigger = f"{'resume' if row.resumed else 'rerun'} of {row.rerun_of}"
     cells = [
         (f"{glyph(row.status)} {row.status}", 12),
-        (when, 11), (row.script_label, 16), (row.event, 8), (took, 6), (share, 9),
+        (when, 11), (row.script_label, 16), (row.event, 8), (took, 6), (share, 11),
     ]
     text = Text(no_wrap=True, overflow="ellipsis")
     for index, (value, width) in enumerate(cells):

@@ -175,3 +175,14 @@ async def test_timeline_of_real_builds(engine: Engine, marks: Path) -> None:
     assert later_record is not None
     assert set(usual_durations(engine.store, later_record)) == {"one", "two"}
     assert usual_durations(engine.store, record) == {}
+
+
+def test_history_share_cell_shows_expiry() -> None:
+    from brigtui.widgets.history_table import share_cell
+
+    started = "2026-12-04T20:01:00.000Z"
+    assert share_cell("none", None, started) == "-"
+    assert share_cell("discarded", None, started) == "discarded"
+    assert share_cell("kept", "2026-12-04T23:30:00.000Z", started) == "until 23:30"
+    assert share_cell("kept", "2026-12-05T20:01:00.000Z", started) == "until 12-05"
+    assert share_cell("expired", None, started) == "expired"
