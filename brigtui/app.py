@@ -18,11 +18,14 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from brigtui.commands.gc import collect_all_garbage
 from brigtui.engine.engine import Engine
+from brigtui.engine.recovery import interrupted_leftovers
 from brigtui.engine.errors import BrigtuiError
 from brigtui.engine.messages import EngineMessage, JobLogged
 from brigtui.engine.rerun import Rerun, RerunController, WatchState
 from brigtui.engine.watcher import FilesChanged, FolderMissing, FolderReturned, FolderWatcher
+from brigtui.screens.cleanup_prompt import CleanupPrompt
 from brigtui.screens.confirm_quit import ConfirmQuit
 from brigtui.screens.dashboard import DashboardScreen
 from brigtui.screens.registry import APP_ACTIONS, DASHBOARD_ACTIONS, SCREENS, bindings
@@ -78,6 +81,30 @@ class BrigtuiApp(App[int]):
             self.watch_folder()
         self._watch_state(self.reruns.state)
         self.call_after_refresh(_freeze_startup_objects)
+        self.find_leftovers()
+
+    # Leftovers of a brigtui that died: offer to remove them, as `brigtui gc` does
+
+    @work(thread=True, exclusive=True, group="leftovers", exit_on_error=False)
+    def find_leftovers(self) -> None:
+        lines = [
+            f"build {build.id} ({Path(build.script).name}) was interrupted"
+            for build in self.engine.interrupted
+        ] + interrupted_leftovers(self.engine.store, self.engine.state_dir)
+        if lines:
+            self.call_from_thread(self.push_screen, CleanupPrompt(lines), self._cleanup_answered)
+
+    def _cleanup_answered(self, remove: bool | None) -> None:
+        if remove:
+            self.remove_leftovers()
+        else:
+            self.notify("Leftovers kept; 'brigtui gc' removes them later.")
+
+    @work(thread=True, exclusive=True, group="leftovers", exit_on_error=False)
+    def remove_leftovers(self) -> None:
+        lines = collect_all_garbage(self.engine, self.engine.executor_name)
+        logger.info("Removed leftovers: %s", "; ".join(lines))
+        self.call_from_thread(self.notify, f"Removed {len(lines)} leftovers of interrupted builds.")
 
     # Engine messages: collected on the event loop, handed over in merged batches
 

@@ -20,19 +20,30 @@ logger = logging.getLogger(__name__)
 def gc_command(args: argparse.Namespace) -> int:
     folder = pipelines_folder(args.dir)
     engine = Engine(folder, executor=args.executor, overrides=overrides_from(args))
+    lines = collect_all_garbage(engine, args.executor, dry_run=args.dry_run)
+    engine.close()
+    if not lines:
+        print("nothing to remove")
+    for line in lines:
+        print(line if not args.dry_run else f"would remove: {line}")
+    return 0
+
+
+def collect_all_garbage(engine: Engine, executor: str | None, *, dry_run: bool = False) -> list[str]:
+    """Remove expired shares and what crashed runs left, on the host and in every executor
+    that ran builds here; return a line per removal. Blocks: call it from a thread in a UI."""
     settings = engine.load_settings()
 
     # Records and host leftovers first: this also marks crashed builds interrupted.
-    report = collect_garbage(engine.store, engine.state_dir, settings.share, dry_run=args.dry_run)
+    report = collect_garbage(engine.store, engine.state_dir, settings.share, dry_run=dry_run)
     lines = [
         f"build {build.id} ({Path(build.script).name}) marked interrupted"
         for build in engine.interrupted
     ] + report.lines
+    engine.interrupted = []
 
     # Then what the executors created, for the executors that ran builds here.
-    used = {build.executor for build in engine.store.list_builds()}
-    if args.executor:
-        used = {args.executor}
+    used = {executor} if executor else {build.executor for build in engine.store.list_builds()}
 
     def is_build_alive(build_id: str) -> bool:
         build = engine.store.get_build(build_id, with_jobs=False)
@@ -40,16 +51,10 @@ def gc_command(args: argparse.Namespace) -> int:
 
     for name in sorted(used - {"local"}):
         try:
-            lines += executor_gc(name, settings, is_build_alive, args.dry_run)
+            lines += executor_gc(name, settings, is_build_alive, dry_run)
         except BrigtuiError as error:
             lines.append(f"{name}: could not collect garbage: {error}")
-    engine.close()
-    verb = "would remove" if args.dry_run else "removed"
-    if not lines:
-        print("nothing to remove")
-    for line in lines:
-        print(line if not args.dry_run else f"{verb}: {line}")
-    return 0
+    return lines
 
 
 def executor_gc(
