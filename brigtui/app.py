@@ -20,9 +20,9 @@ from textual.worker import Worker, WorkerState
 
 from brigtui.commands.gc import collect_all_garbage
 from brigtui.engine.engine import Engine
-from brigtui.engine.recovery import interrupted_leftovers
 from brigtui.engine.errors import BrigtuiError
 from brigtui.engine.messages import EngineMessage, JobLogged
+from brigtui.engine.recovery import interrupted_leftovers
 from brigtui.engine.rerun import Rerun, RerunController, WatchState
 from brigtui.engine.watcher import FilesChanged, FolderMissing, FolderReturned, FolderWatcher
 from brigtui.screens.cleanup_prompt import CleanupPrompt
