@@ -31,7 +31,11 @@ def gc_command(args: argparse.Namespace) -> int:
 
 def collect_all_garbage(engine: Engine, executor: str | None, *, dry_run: bool = False) -> list[str]:
     """Remove expired shares and what crashed runs left, on the host and in every executor
-    that ran builds here; return a line per removal. Blocks: call it from a thread in a UI."""
+    that ran builds here, and return a line per removal.
+
+    It blocks on the file system and on container or cluster clients, so a UI calls it
+    from a thread.
+    """
     settings = engine.load_settings()
 
     # Records and host leftovers first: this also marks crashed builds interrupted.

@@ -28,7 +28,7 @@ def cancel_builds_on_signals(engine: Engine) -> Iterator[SignalStop]:
     """Cancel every running build of `engine` when a stop signal arrives.
 
     The builds then clean up and record themselves as cancelled, so the caller's awaits end
-    normally; `SignalStop.signal` tells which signal stopped them.
+    normally. `SignalStop.signal` is the signal that stopped them.
     """
     loop = asyncio.get_running_loop()
     stop = SignalStop()

@@ -60,7 +60,7 @@ class ResumePlan:
         return job
 
     def source_build(self, job: JobRecord) -> str:
-        """The build that really ran the job (through chains of resumes)."""
+        """Return the build that really ran the job, following chains of resumes."""
         return job.reused_from or self.original.id
 
     def copy_share(self, target: Path) -> None:
