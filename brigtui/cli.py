@@ -115,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`brigtui builds | head`): stop quietly, as
+        # other command-line tools do, without a second error while flushing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _configure_logging(verbose: bool) -> None:

@@ -206,6 +206,12 @@ def _key_lines(node: yaml.Node | None, prefix: tuple[str, ...] = ()) -> dict[tup
 
 def _build(cls: type, data: Any, keys: tuple[str, ...], context: _Context) -> Any:
     label = ".".join(keys) or "the top level"
+    if cls is SecretSource and not isinstance(data, dict):
+        # Never echo the value: it may be the secret itself, written inline by mistake.
+        raise ConfigError(
+            f"{context.where(keys)}: '{label}' must name where the value comes from, as "
+            "'env: VARIABLE' or 'file: PATH'; secret values never go into brigtui.yaml"
+        )
     if not isinstance(data, dict):
         raise ConfigError(
             f"{context.where(keys)}: '{label}' must be a mapping of keys, got {_kind(data)}"

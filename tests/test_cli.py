@@ -97,6 +97,8 @@ def test_logs_of_build_and_job(pipelines: Path) -> None:
         (["--payload", "@/nonexistent/payload.json"], "cannot read /nonexistent/payload.json"),
         (["--event", "push"], "no handler for event 'push' (handlers: exec)"),
         (["--executor", "cloud"], "invalid choice: 'cloud'"),
+        (["--event", ""], "--event is empty"),
+        (["--event", "after"], "'after' handlers run after another event"),
     ],
 )
 def test_usage_errors_exit_2(pipelines: Path, args: list[str], message: str) -> None:
@@ -163,8 +165,9 @@ def test_gc_removes_expired_shares(pipelines: Path) -> None:
     old, new = sorted(store.list_builds(), key=lambda b: b.created_at)
     assert old.share_state == "kept"
     assert Path(old.share_path or "").joinpath("e").read_text() == "evidence\n"
-    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    store.update_build(old.id, share_expires_at=past)
+    # The build finished longer ago than share.keep_hours (24 by default).
+    past = (datetime.now(UTC) - timedelta(hours=25)).isoformat().replace("+00:00", "Z")
+    store.update_build(old.id, finished_at=past)
 
     completed = brigtui("gc", str(pipelines))
     assert completed.returncode == 0
@@ -252,3 +255,43 @@ def test_rerun_and_resume_headless(pipelines: Path, tmp_path: Path) -> None:
     missing = brigtui("rerun", "zzz", "--dir", str(pipelines))
     assert missing.returncode == 2
     assert "build 'zzz' not found" in missing.stderr
+
+
+def test_non_script_rejected(pipelines: Path) -> None:
+    for name in ("animals.txt",):
+        completed = brigtui("run", str(pipelines / name))
+        assert completed.returncode == 2
+        assert "is not an event script" in completed.stderr
+    (pipelines / "helper.py").write_text("print('hi')\n")
+    completed = brigtui("run", str(pipelines / "helper.py"))
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+
+
+def test_builds_before_any_build(tmp_path: Path) -> None:
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    completed = brigtui("builds", str(folder))
+    assert completed.returncode == 0
+    assert completed.stdout.strip() == "no builds recorded yet"
+    assert brigtui("builds", str(folder), "--json").stdout.strip() == "[]"
+
+
+def test_output_into_closed_pipe(pipelines: Path) -> None:
+    for _ in range(3):
+        brigtui("run", str(pipelines / "pass_output.py"), check=True)
+    env = {k: v for k, v in os.environ.items() if k != "BRIGTUI_HOME"}
+    completed = subprocess.run(
+        f"{sys.executable} -m brigtui builds {pipelines} --json | head -c 10",
+        shell=True, capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert "Traceback" not in completed.stderr
+    assert "BrokenPipeError" not in completed.stderr
+
+
+def test_build_found_by_suffix(pipelines: Path) -> None:
+    run = json.loads(brigtui("run", str(pipelines / "pass_output.py"), "--json").stdout)
+    suffix = run["id"][-4:]
+    completed = brigtui("logs", suffix, "two", "--dir", str(pipelines))
+    assert completed.returncode == 0, completed.stderr
+    assert "white rhino" in completed.stdout

@@ -156,3 +156,23 @@ async def test_secret_never_recorded(
     assert build is not None
     assert build.jobs[0].spec["env"]["TOKEN"] == "***"
     assert build.jobs[0].spec["tasks"][2] == "echo inline ***"
+
+
+def test_inline_secret_not_echoed(tmp_path: Path) -> None:
+    (tmp_path / "brigtui.yaml").write_text("secrets:\n  api-token: hunter2-inline\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(tmp_path)
+    assert "hunter2-inline" not in str(error.value)
+    assert "'env: VARIABLE' or 'file: PATH'" in str(error.value)
+
+
+async def test_previews_mask_secrets(pipelines: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brigtui.screens.share_inspector import share_screen_for
+
+    monkeypatch.setenv("BRIGTUI_TEST_SECRET", "s3cr3t-preview")
+    (pipelines / "brigtui.yaml").write_text("secrets:\n  token:\n    env: BRIGTUI_TEST_SECRET\n")
+    engine = Engine(pipelines)
+    assert engine.secret_masker().text("tok=s3cr3t-preview") == "tok=***"
+    screen = share_screen_for(engine, "last")
+    assert screen.masker.bytes(b"tok=s3cr3t-preview\n") == b"tok=***\n"
+    engine.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from brigtui.engine.dryrun import plan_build
 from brigtui.engine.engine import BuildRequest, Engine
 
 
-def dry_run(engine: Engine, scripts: list[Path], event: str, payload: Any) -> int:
+def dry_run(engine: Engine, scripts: list[Path], event: str, payload: Any, as_json: bool = False) -> int:
     """Print, as YAML documents, every object the builds would create (for Kubernetes) or
     every job spec (for the other executors)."""
     exit_code = 0
@@ -24,6 +25,9 @@ def dry_run(engine: Engine, scripts: list[Path], event: str, payload: Any) -> in
             exit_code = 2
             continue
         documents = plan.manifests or [{"job": spec} for spec in plan.specs]
-        print(yaml.safe_dump_all(documents, sort_keys=False), end="")
+        if as_json:
+            print(json.dumps(documents, indent=2))
+        else:
+            print(yaml.safe_dump_all(documents, sort_keys=False), end="")
     engine.close()
     return exit_code

@@ -25,8 +25,9 @@ def gc_command(args: argparse.Namespace) -> int:
     if not lines:
         print("nothing to remove")
     for line in lines:
-        print(line if not args.dry_run else f"would remove: {line}")
-    return 0
+        print(f"would remove: {line}" if args.dry_run else line)
+    failed = any(": could not collect garbage: " in line for line in lines)
+    return 1 if failed else 0
 
 
 def collect_all_garbage(engine: Engine, executor: str | None, *, dry_run: bool = False) -> list[str]:

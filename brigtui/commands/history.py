@@ -10,6 +10,7 @@ from pathlib import Path
 
 from brigtui.commands.common import find_build, open_store, pipelines_folder
 from brigtui.commands.progress import GLYPHS
+from brigtui.engine.engine import state_dir_for
 from brigtui.engine.errors import UsageError
 from brigtui.engine.ids import parse_iso
 from brigtui.engine.store import BuildRecord
@@ -18,7 +19,11 @@ FAILED_STATES = ("failed", "cancelled", "interrupted")
 
 
 def builds_command(args: argparse.Namespace) -> int:
-    store = open_store(pipelines_folder(args.dir))
+    folder = pipelines_folder(args.dir)
+    if not state_dir_for(folder).exists():
+        print("[]" if args.json else "no builds recorded yet")
+        return 0
+    store = open_store(folder)
     builds = store.list_builds(limit=None if args.failed else args.limit, with_jobs=args.json)
     if args.failed:
         builds = [b for b in builds if b.status in FAILED_STATES][: args.limit]

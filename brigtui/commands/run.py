@@ -22,6 +22,12 @@ def run_command(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"{path} not found; give an event script or a pipelines folder")
+    check_event_name(args.event)
+    if path.is_file() and not is_event_script(path):
+        raise UsageError(
+            f"{path} is not an event script (a .py file that imports brigtui and registers "
+            "handlers with events.on)"
+        )
     payload = parse_payload(args.payload)
     folder = path.parent if path.is_file() else path
     scripts = scripts_for(path, args.event)
@@ -30,7 +36,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         from brigtui.commands.dryrun import dry_run
 
-        return dry_run(engine, scripts, args.event, payload)
+        return dry_run(engine, scripts, args.event, payload, as_json=args.json)
     if args.watch:
         from brigtui.commands.watch import watch_command
 
@@ -47,6 +53,17 @@ def run_command(args: argparse.Namespace) -> int:
     if stopped_by is not None:
         return stopped_by
     return max((outcome.exit_code for outcome in outcomes), default=0)
+
+
+def check_event_name(event: str) -> None:
+    """Reject event names no build can run on its own."""
+    if not event.strip():
+        raise UsageError("--event is empty; give an event name such as 'exec'")
+    if event in ("after", "error"):
+        raise UsageError(
+            f"'{event}' handlers run after another event in the same build; "
+            "run that event instead (for example --event exec)"
+        )
 
 
 def parse_payload(value: str | None) -> Any:

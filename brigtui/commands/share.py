@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from brigtui.commands.common import find_build, open_store, pipelines_folder
-from brigtui.config import Settings, load_settings
-from brigtui.engine.errors import UsageError
+from brigtui.config import Settings, load_settings, resolve_secrets
+from brigtui.engine.errors import BrigtuiError, UsageError
+from brigtui.engine.masking import Masker
 from brigtui.share.backends import inspector_for
 from brigtui.share.download import download
 from brigtui.share.inspector import Entry, ShareError, ShareInspector, display_path
@@ -34,7 +35,7 @@ def share_command(args: argparse.Namespace) -> int:
         if args.action == "ls":
             return _list(inspector, args.path)
         if args.action == "cat":
-            return _cat(inspector, args.path)
+            return _cat(inspector, args.path, engine_masker(folder) if sys.stdout.isatty() else None)
         return _get(inspector, args.path, Path(args.dest or "."), args.force)
 
 
@@ -66,12 +67,30 @@ def _list(inspector: ShareInspector, path: str) -> int:
     return 0
 
 
-def _cat(inspector: ShareInspector, path: str) -> int:
+def _cat(inspector: ShareInspector, path: str, masker: Masker | None) -> int:
+    """Write the file to standard output; on a terminal, with secret values masked."""
     out = sys.stdout.buffer
+    pending = b""
     for chunk in inspector.read_chunks(path):
-        out.write(chunk)
+        if masker is None:
+            out.write(chunk)
+            continue
+        # Mask whole lines, so a secret split across two chunks is still found.
+        pending += chunk
+        cut = pending.rfind(b"\n") + 1
+        out.write(masker.bytes(pending[:cut]))
+        pending = pending[cut:]
+    if pending:
+        out.write(masker.bytes(pending) if masker else pending)
     out.flush()
     return 0
+
+
+def engine_masker(folder: Path) -> Masker:
+    try:
+        return Masker(resolve_secrets(load_settings(folder), folder).values())
+    except BrigtuiError:
+        return Masker()
 
 
 def _get(inspector: ShareInspector, path: str, dest: Path, force: bool) -> int:

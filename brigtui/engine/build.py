@@ -359,9 +359,11 @@ class BuildRunner:
             if inspect.isawaitable(result):
                 await result
         except JobFailed as error:
+            # The job's own state change already showed why it failed: say only where.
             line = script_line(error, script.resolve())
-            where = f" (awaited at {script.name}, line {line})" if line else ""
-            self.note(f"{error}{where}")
+            if line:
+                self.note(f"the handler stopped at {script.name}, line {line}, awaiting job '{error.job}'")
+            self._noted.add(str(error))
             return error
         except BrigtuiError as error:
             line = script_line(error, script.resolve())
@@ -465,6 +467,7 @@ class BuildRunner:
             digest = input_hash(spec, await self._stdin_digest(job, spec.name), self.source_hash)
         except JobSpecError as error:
             await self._disconnect_pipes(None, role)
+            self.store.update_job(self.id, job.name, spec=self._draft_spec(job))
             self._set_job_state(state, JobStatus.FAILED, error=str(error), finished=True)
             raise JobFailed(job.name, str(error)) from None
 
@@ -607,6 +610,22 @@ class BuildRunner:
         self._close_job_files(log, output, None)
         return exit_code
 
+
+    def _draft_spec(self, job: Job) -> dict[str, Any]:
+        """What a job that could not start asked for, masked and shortened, for its detail view."""
+        env = {}
+        for name, value in job.env.items():
+            text = self.masker.text(str(value))
+            env[str(name)] = text if len(text) <= 200 else f"{text[:200]}… ({len(text)} characters)"
+        return {
+            "name": job.name,
+            "image": str(job.image),
+            "tasks": [self.masker.text(str(task)) for task in job.tasks],
+            "env": env,
+            "storage": bool(job.storage.enabled),
+            "shell": job.shell,
+            "timeout": job.timeout,
+        }
 
     def _connect_pipes(self, request: JobRequest, role: PipeRole) -> None:
         if isinstance(role.input, SpliceLink):

@@ -17,6 +17,7 @@ from brigtui.engine.errors import BrigtuiError, UsageError
 from brigtui.engine.executors import create_executor
 from brigtui.engine.executors.base import Executor, JobSpec
 from brigtui.engine.ids import iso, new_build_id, parse_iso, process_identity, utc_now
+from brigtui.engine.masking import Masker
 from brigtui.engine.messages import BuildFinished, BuildNoted, BuildStarted, EngineMessage
 from brigtui.engine.model import BuildStatus, Project, Result
 from brigtui.engine.recovery import mark_interrupted
@@ -52,6 +53,8 @@ class BuildRequest:
     record_script: Path | None = None
     """Script path to record when the build runs a restored copy of it."""
     build_id: str | None = None
+    executor: str | None = None
+    """Executor for this build, over the engine's and brigtui.yaml's (reruns keep theirs)."""
     restore: dict[str, str] | None = None
     """Snapshot manifest to restore into `source_dir` before the build runs (reruns)."""
     handler: Callable[[Any, Any], Awaitable[None]] | None = None
@@ -116,11 +119,22 @@ class Engine:
             setattr(target, key, value)
         return settings
 
+    def secret_masker(self) -> Masker:
+        """A masker for the project's current secret values, for anything shown on screen.
+
+        Returns one that masks nothing when the settings or a secret cannot be read, because
+        then no secret value reached a build either.
+        """
+        try:
+            return Masker(resolve_secrets(self.load_settings(), self.folder).values())
+        except BrigtuiError:
+            return Masker()
+
     def settings_for(self, build: BuildRunner) -> Settings:
         return self._settings.get(build.id) or self.load_settings()
 
-    def executor_for(self, settings: Settings) -> Executor:
-        name = self.executor_name or settings.executor
+    def executor_for(self, settings: Settings, requested: str | None = None) -> Executor:
+        name = self.executor_name or requested or settings.executor
         section = repr(getattr(settings, name, None))
         key = (name, section)
         if key not in self._executors:
@@ -137,7 +151,7 @@ class Engine:
         """
         settings = self.load_settings()
         secrets = resolve_secrets(settings, self.folder)
-        executor = self.executor_for(settings)
+        executor = self.executor_for(settings, request.executor)
         project = Project(
             name=settings.project or self.folder.name,
             folder=request.source_dir,
@@ -289,7 +303,7 @@ class Engine:
         request = BuildRequest(
             run_script, original.event, payload, f"{verb} of {original.id}", run_source,
             rerun_of=original.id, resume=resume, record_script=script, build_id=build_id,
-            restore=restore,
+            restore=restore, executor=original.executor,
         )
         return self.start_build(request)
 

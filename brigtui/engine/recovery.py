@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from brigtui.config import ShareSettings
@@ -109,12 +109,15 @@ def collect_garbage(
     live = {b.id for b in kept if build_is_live(b)}
     kept_finished = [b for b in kept if b.id not in live]
     expired: list[tuple[BuildRecord, str]] = []
+    keep_for = timedelta(hours=share_settings.keep_hours)
     for position, build in enumerate(kept_finished):
-        expires = parse_iso(build.share_expires_at)
+        # The current keep_hours decides, so a shorter setting applies to shares kept before.
+        finished = parse_iso(build.finished_at)
+        expires = finished + keep_for if finished is not None else parse_iso(build.share_expires_at)
         if build.status == BuildStatus.INTERRUPTED.value:
             expired.append((build, "its build was interrupted"))
         elif expires is not None and expires <= now:
-            expired.append((build, f"kept until {build.share_expires_at}"))
+            expired.append((build, f"kept {share_settings.keep_hours:g} hours, until {iso(expires)}"))
         elif position >= share_settings.keep_count:
             expired.append((build, f"more than {share_settings.keep_count} shares are kept"))
     for build, reason in expired:

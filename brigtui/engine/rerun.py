@@ -38,6 +38,9 @@ from brigtui.engine.watcher import (
 
 logger = logging.getLogger(__name__)
 
+FOLLOW_UP_EVENTS = ("after", "error")
+"""Events that run after another event in the same build, never on their own."""
+
 TRIGGER_NAMES = 3
 """File names a trigger text lists per kind of change before it ends with 'and N more'."""
 
@@ -265,16 +268,18 @@ class RerunController:
     def event_for(self, script: Path) -> tuple[str, Any]:
         """Return the event and payload of a rerun of `script`.
 
-        They are those given to set_event, else those of the script's newest recorded build,
-        else `watch.event` from brigtui.yaml with no payload.
+        They are those given to set_event, else those of the script's newest recorded build
+        whose event the script still handles (a mistyped `--event` does not stick), else
+        `watch.event` from brigtui.yaml with no payload.
         """
         target = self._targets.get(script.absolute())
         if target is not None:
             return target
-        newest = self.engine.store.list_builds(script=str(script.resolve()), limit=1)
-        if newest:
-            payload = json.loads(newest[0].payload) if newest[0].payload is not None else None
-            return newest[0].event, payload
+        handled = declared_events(script)
+        for build in self.engine.store.list_builds(script=str(script.resolve()), limit=20):
+            if build.event in handled and build.event not in FOLLOW_UP_EVENTS:
+                payload = json.loads(build.payload) if build.payload is not None else None
+                return build.event, payload
         return self.watch_settings().event, None
 
     @property

@@ -276,7 +276,7 @@ class Store:
             return build
 
     def find_build(self, reference: str) -> BuildRecord | None:
-        """Return the build with this id, unique id prefix, or `last` for the newest."""
+        """Return the build with this id, a unique prefix or suffix of it, or `last`."""
         with self._lock:
             if reference == "last":
                 row = self._connection.execute(
@@ -290,6 +290,12 @@ class Store:
                 "SELECT id FROM builds WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
                 (_like_prefix(reference),),
             ).fetchall()
+            if not rows and len(reference) >= 4:
+                # The UI shows the random suffix of an id (`3f9a`): accept a unique one.
+                rows = self._connection.execute(
+                    "SELECT id FROM builds WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                    ("%" + _like_prefix(reference)[:-1],),
+                ).fetchall()
             if len(rows) == 1:
                 return self.get_build(rows[0]["id"])
             return None

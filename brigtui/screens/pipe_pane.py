@@ -155,6 +155,7 @@ class PipePaneScreen(PipeMoves):
         except (BrigtuiError, OSError) as error:
             self.post_message(SourceLoaded(None, None, "", script, str(error)))
             return
+        head = self.engine.secret_masker().bytes(head)
         self.post_message(SourceLoaded(source, size, preview_text(head, size), script))
 
     def on_source_loaded(self, message: SourceLoaded) -> None:

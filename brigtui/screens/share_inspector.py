@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from brigtui.engine.engine import Engine
 from brigtui.engine.errors import BrigtuiError
+from brigtui.engine.masking import Masker
 from brigtui.share.backends import inspector_for
 from brigtui.share.download import DownloadConflict, DownloadReport, download
 from brigtui.share.inspector import Entry, ShareInspector, ShareNotFound, display_path
@@ -108,10 +109,14 @@ class ShareInspectorScreen(Screen[None]):
     ShareInspectorScreen #share-progress.active { display: block; }
     """
 
-    def __init__(self, backend_factory: BackendFactory, build_id: str) -> None:
+    def __init__(
+        self, backend_factory: BackendFactory, build_id: str, masker: Masker | None = None
+    ) -> None:
         super().__init__()
         self.backend_factory = backend_factory
         self.build_id = build_id
+        self.masker = masker or Masker()
+        """Masks secret values in previews; downloads keep the exact bytes."""
         self.inspector: ShareInspector | None = None
         self._download_cancelled = threading.Event()
         self._pending_download: tuple[str, Path] = ("", Path())
@@ -161,6 +166,7 @@ class ShareInspectorScreen(Screen[None]):
         if entry.size > HEAD_BYTES + TAIL_BYTES:
             tail = inspector.read(entry.path, entry.size - TAIL_BYTES, TAIL_BYTES)
         if not get_current_worker().is_cancelled:
+            head, tail = self.masker.bytes(head), self.masker.bytes(tail)
             self.post_message(PreviewLoaded(PreviewData(entry.path, entry.size, head, tail)))
 
     @work(thread=True, exclusive=True, group="share-download", exit_on_error=False)
@@ -362,4 +368,4 @@ def share_screen_for(engine: Engine, build_id: str) -> ShareInspectorScreen:
                                 "prefix is ambiguous)")
         return inspector_for(build, engine.load_settings(), engine.state_dir)
 
-    return ShareInspectorScreen(factory, build_id)
+    return ShareInspectorScreen(factory, build_id, engine.secret_masker())

@@ -185,6 +185,7 @@ class PipeMoves(Screen[None]):
             self.post_message(OutputRead(role, build_id, status, None, "", error or str(problem)))
             return
         source = Source(result=result, label=f"filter {self.state.filter_command!r}")
+        head = self.engine.secret_masker().bytes(head)
         self.post_message(OutputRead(role, build_id, status, source,
                                      preview_text(head, result.size), error))
 
