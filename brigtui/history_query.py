@@ -260,8 +260,11 @@ def share_available(build: BuildRecord, now: datetime | None = None) -> bool:
 def preview_resume(build: BuildRecord, share_is_available: bool) -> ResumePreview:
     """Forecast which jobs a resume of `build` reuses, and which run again and why."""
     reusable, share_gone, to_run = [], [], []
+    # Jobs of a pipe always run again: their input streams from the job before them.
+    piped = {h.source_job for h in build.handovers if h.how == "pipe"}
+    piped |= {h.target_job for h in build.handovers if h.how == "pipe"}
     for job in build.jobs:
-        succeeded = job.status in ("succeeded", "reused")
+        succeeded = job.status in ("succeeded", "reused") and job.name not in piped
         if succeeded and job.uses_share and not share_is_available:
             share_gone.append(job.name)
         elif succeeded:

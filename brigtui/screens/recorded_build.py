@@ -97,6 +97,7 @@ class RecordedBuildScreen(BuildActions):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", key_display="Esc", show=False),
         Binding("l", "toggle_log", "Build/job log"),
+        Binding("s", "open_share", "Share"),
         *ACTION_BINDINGS,
     ]
 
@@ -110,6 +111,12 @@ class RecordedBuildScreen(BuildActions):
 
     def selected_build_id(self) -> str | None:
         return self.build_id
+
+    def action_open_share(self) -> None:
+        """Open the share inspector on this build (read-only)."""
+        from brigtui.screens.share_inspector import share_screen_for
+
+        self.app.push_screen(share_screen_for(self.engine, self.build_id))
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="record-summary")

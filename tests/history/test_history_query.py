@@ -142,3 +142,23 @@ def test_query_modules_import_no_textual() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).resolve().parents[2])
     assert result.stdout.strip() == "False"
+
+
+async def test_resume_forecast_runs_piped_jobs(engine: Engine) -> None:
+    from brigtui.engine.engine import BuildRequest
+
+    script = engine.folder / "piped.py"
+    script.write_text(
+        "from brigtui import Job, events, pipe\n"
+        "@events.on('exec')\n"
+        "async def handler(event, project):\n"
+        "    await Job('alone', 'img', ['true']).run()\n"
+        "    await pipe(Job('make', 'img', ['echo x']), Job('take', 'img', ['cat']))\n"
+        "    await Job('broken', 'img', ['exit 1']).run()\n"
+    )
+    outcome = await engine.run_build(BuildRequest(script))
+    build = engine.store.get_build(outcome.build_id)
+    assert build is not None
+    forecast = preview_resume(build, share_available(build))
+    assert forecast.reusable == ("alone",)
+    assert forecast.to_run == ("make", "take", "broken")

@@ -474,3 +474,19 @@ async def test_small_terminal_keeps_working(engine: Engine) -> None:
         await until(pilot, lambda: isinstance(app.screen, CompareScreen))
         await pilot.press("escape", "escape")
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_open_build_then_its_share(engine: Engine) -> None:
+    from brigtui.screens.share_inspector import ShareInspectorScreen
+
+    build_id = await run_script(engine, "shared.py")
+    app = HistoryApp(engine, HistoryScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RecordedBuildScreen))
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ShareInspectorScreen))
+        screen = app.screen
+        assert isinstance(screen, ShareInspectorScreen)
+        assert screen.build_id == build_id
