@@ -108,6 +108,24 @@ def _walk_files(inspector: ShareInspector, path: str) -> list[str]:
     return files
 
 
+def link_leaves(relative: str, target: str) -> bool:
+    """True when a link at `relative` (inside the download) points outside the download.
+
+    Such links are not recreated, so following one later can never reach a host file.
+    """
+    if target.startswith("/"):
+        return True
+    depth = relative.count("/")
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
 def member_names(name: str) -> list[str]:
     """Split a member name into safe names; raise ShareError for absolute names or `..`."""
     if name.startswith("/"):
@@ -136,6 +154,12 @@ def _extract(archive: tarfile.TarFile, member: tarfile.TarInfo, root: int, overw
         if member.isdir():
             _make_dir(folder, name)
         elif member.issym():
+            if link_leaves(relative, member.linkname):
+                report.skipped.append(
+                    f"{display_path(relative)}: a link to {display_path(member.linkname)}, "
+                    "outside the downloaded folder; not written"
+                )
+                return
             _replace(folder, name, overwrite, relative)
             os.symlink(member.linkname, name, dir_fd=folder)
         elif member.isfile():

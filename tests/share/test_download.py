@@ -24,7 +24,9 @@ def test_folder_download_matches(inspector: ShareInspector, share: Path, tmp_pat
     report = download(inspector, "data", dest, progress=lambda done, total, _: seen.append((done, total)))
     assert (dest / "data" / "blob.bin").read_bytes() == (share / "data" / "blob.bin").read_bytes()
     assert (dest / "data" / "deep" / "leaf.py").read_bytes() == (share / "data/deep/leaf.py").read_bytes()
-    assert os.readlink(dest / "data" / "up-out") == "../.."
+    # A link that leaves the downloaded folder is not recreated, and the report says so.
+    assert not os.path.lexists(dest / "data" / "up-out")
+    assert any("up-out" in line and "outside the downloaded folder" in line for line in report.skipped)
     assert report.files == 2
     assert seen[-1] == (report.bytes, report.bytes)
     assert all(done <= total for done, total in seen)
@@ -39,8 +41,9 @@ def test_odd_names_download(inspector: ShareInspector, share: Path, tmp_path: Pa
 def test_whole_share_download(inspector: ShareInspector, share: Path, tmp_path: Path) -> None:
     report = download(inspector, "", tmp_path / "dest")
     assert (tmp_path / "dest" / "share" / "report.txt").read_bytes() == b"line one\nline two\n"
-    assert os.readlink(tmp_path / "dest" / "share" / "absolute-out") == "/etc/passwd"
-    assert report.skipped == []
+    assert not os.path.lexists(tmp_path / "dest" / "share" / "absolute-out")
+    assert any("absolute-out" in line for line in report.skipped)
+    assert all("outside the downloaded folder" in line for line in report.skipped)
 
 
 def test_existing_file_not_overwritten(share: Path, tmp_path: Path) -> None:
@@ -128,7 +131,9 @@ def test_hostile_archive_stays_inside(tmp_path: Path) -> None:
     assert not Path("/tmp/absolute-escape.txt").exists()
     assert (dest / "ok" / "fine.txt").read_bytes() == b"evil"
     assert len(report.skipped) == 3
-    assert "out/through-link.txt" in report.skipped[2]
+    assert report.skipped[2].startswith("out: a link to ..")
+    # With the link refused, `out` is a plain folder inside the destination.
+    assert (dest / "out" / "through-link.txt").read_bytes() == b"evil"
     assert sorted(os.listdir(tmp_path / "box")) == ["dest"]
 
 
@@ -138,3 +143,14 @@ def test_member_names_rules() -> None:
         member_names("a/../../b")
     with pytest.raises(ShareError):
         member_names("/etc/passwd")
+
+
+def test_link_leaves_download() -> None:
+    from brigtui.share.download import link_leaves
+
+    assert link_leaves("a/link", "/etc/passwd")
+    assert link_leaves("link", "../outside")
+    assert link_leaves("a/b/link", "../../../x")
+    assert not link_leaves("a/link", "../b/file")
+    assert not link_leaves("link", "sub/./file")
+    assert not link_leaves("a/b/link", "../../c")
