@@ -159,6 +159,10 @@ def load_rows(database: Path, folder: Path | None = None) -> list[HistoryRow]:
         connection.execute("PRAGMA query_only=ON")
         job_names = dict(connection.execute(_JOB_NAMES_QUERY).fetchall())
         records = connection.execute(_ROWS_QUERY).fetchall()
+        if folder is not None:
+            # Several pipelines folders may share one state folder: keep this folder's builds.
+            prefix = f"{folder.resolve()}/"
+            records = [record for record in records if str(record[1]).startswith(prefix)]
     finally:
         connection.close()
 

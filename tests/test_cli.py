@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -295,3 +296,16 @@ def test_build_found_by_suffix(pipelines: Path) -> None:
     completed = brigtui("logs", suffix, "two", "--dir", str(pipelines))
     assert completed.returncode == 0, completed.stderr
     assert "white rhino" in completed.stdout
+
+
+def test_two_folders_share_state_but_not_builds(pipelines: Path) -> None:
+    other = pipelines.parent / "pipelines2"
+    shutil.copytree(pipelines, other)
+    brigtui("run", str(pipelines / "pass_output.py"), check=True)
+    brigtui("run", str(other / "groups.py"), check=True)
+    mine = json.loads(brigtui("builds", str(pipelines), "--json").stdout)
+    theirs = json.loads(brigtui("builds", str(other), "--json").stdout)
+    assert [Path(b["script"]).name for b in mine] == ["pass_output.py"]
+    assert [Path(b["script"]).name for b in theirs] == ["groups.py"]
+    log = brigtui("logs", "last", "--dir", str(pipelines))
+    assert "white rhino" in log.stdout

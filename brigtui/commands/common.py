@@ -27,8 +27,8 @@ def open_store(folder: Path) -> Store:
     return Store(state_dir)
 
 
-def find_build(store: Store, reference: str) -> BuildRecord:
-    build = store.find_build(reference)
+def find_build(store: Store, reference: str, folder: Path | None = None) -> BuildRecord:
+    build = store.find_build(reference, folder)
     if build is None:
         raise UsageError(
             f"build '{reference}' not found (or the prefix is ambiguous); "

@@ -24,7 +24,9 @@ def builds_command(args: argparse.Namespace) -> int:
         print("[]" if args.json else "no builds recorded yet")
         return 0
     store = open_store(folder)
-    builds = store.list_builds(limit=None if args.failed else args.limit, with_jobs=args.json)
+    builds = store.list_builds(
+        limit=None if args.failed else args.limit, with_jobs=args.json, folder=folder
+    )
     if args.failed:
         builds = [b for b in builds if b.status in FAILED_STATES][: args.limit]
     if args.json:
@@ -72,7 +74,7 @@ def format_duration(started: str | None, finished: str | None) -> str:
 
 def logs_command(args: argparse.Namespace) -> int:
     store = open_store(pipelines_folder(args.dir))
-    build = find_build(store, args.build)
+    build = find_build(store, args.build, pipelines_folder(args.dir))
     if args.job is None:
         path = Path(build.log_path) if build.log_path else None
     else:

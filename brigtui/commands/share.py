@@ -21,7 +21,7 @@ def share_command(args: argparse.Namespace) -> int:
     folder = pipelines_folder(args.dir)
     store = open_store(folder)
     try:
-        build = find_build(store, args.build)
+        build = find_build(store, args.build, folder)
     finally:
         store.close()
     settings = _settings(folder, args)

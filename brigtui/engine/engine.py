@@ -283,7 +283,7 @@ class Engine:
         Without `current_files`, the build runs the snapshot of the files the original ran
         with. With `resume`, jobs that succeeded there with the same inputs are reused.
         """
-        original = self.store.find_build(reference)
+        original = self.store.find_build(reference, self.folder)
         if original is None:
             raise UsageError(f"build '{reference}' not found; 'brigtui builds' lists the builds")
         script = Path(original.script)

@@ -275,12 +275,18 @@ class Store:
                 build.handovers = self.list_handovers(build_id)
             return build
 
-    def find_build(self, reference: str) -> BuildRecord | None:
-        """Return the build with this id, a unique prefix or suffix of it, or `last`."""
+    def find_build(self, reference: str, folder: Path | None = None) -> BuildRecord | None:
+        """Return the build with this id, a unique prefix or suffix of it, or `last`.
+
+        `last` is the newest build of a script in `folder` when one is given, because
+        several pipelines folders may share one state folder.
+        """
         with self._lock:
             if reference == "last":
+                where, params = _folder_clause(folder)
                 row = self._connection.execute(
-                    "SELECT id FROM builds ORDER BY created_at DESC, id DESC LIMIT 1"
+                    f"SELECT id FROM builds {where} ORDER BY created_at DESC, id DESC LIMIT 1",
+                    params,
                 ).fetchone()
                 return self.get_build(row["id"]) if row else None
             exact = self.get_build(reference)
@@ -307,9 +313,14 @@ class Store:
         script: str | None = None,
         limit: int | None = None,
         with_jobs: bool = False,
+        folder: Path | None = None,
     ) -> list[BuildRecord]:
+        """List builds newest first; `folder` keeps those of scripts inside that folder."""
         query = "SELECT * FROM builds"
         clauses, params = [], []
+        if folder is not None:
+            clauses.append("script LIKE ? ESCAPE '\\'")
+            params.append(_like_prefix(f"{folder.resolve()}/"))
         if status is not None:
             clauses.append("status = ?")
             params.append(status)
@@ -410,6 +421,12 @@ class Store:
                 "SELECT manifest FROM snapshots WHERE hash = ?", (digest,)
             ).fetchone()
         return json.loads(row["manifest"]) if row else None
+
+
+def _folder_clause(folder: Path | None) -> tuple[str, list[str]]:
+    if folder is None:
+        return "", []
+    return "WHERE script LIKE ? ESCAPE '\\'", [_like_prefix(f"{folder.resolve()}/")]
 
 
 def _like_prefix(prefix: str) -> str:
