@@ -176,6 +176,9 @@ async def test_env_value_too_large(engine: Engine, pipelines: Path) -> None:
     assert build is not None
     assert build.jobs[1].status == "failed"
     assert build.jobs[1].started_at is None
+    # The job detail still shows what the job asked for, shortened.
+    assert build.jobs[1].spec["tasks"] == ["true"]
+    assert build.jobs[1].spec["env"]["DATA"].endswith("(200000 characters)")
 
 
 async def test_env_total_too_large(engine: Engine, pipelines: Path) -> None:

@@ -14,8 +14,8 @@ def pipelines_folder(value: str) -> Path:
     folder = Path(value)
     if not folder.is_dir() and not os.environ.get("BRIGTUI_HOME"):
         raise UsageError(
-            f"no pipelines folder at {folder}; pass the folder (for example 'brigtui builds "
-            "path/to/pipelines') or set BRIGTUI_HOME to the state folder"
+            f"no pipelines folder at {folder}; pass the folder (as 'brigtui builds DIR', or "
+            "'--dir DIR' for logs, rerun and share) or set BRIGTUI_HOME to the state folder"
         )
     return folder
 

@@ -108,7 +108,8 @@ def _get(inspector: ShareInspector, path: str, dest: Path, force: bool) -> int:
             print(file=sys.stderr)
     for line in report.skipped:
         print(f"skipped: {line}", file=sys.stderr)
-    print(f"wrote {report.files} files ({human_size(report.bytes)}) into {dest}", file=sys.stderr)
+    files = "1 file" if report.files == 1 else f"{report.files} files"
+    print(f"wrote {files} ({human_size(report.bytes)}) into {dest}", file=sys.stderr)
     if report.skipped:
         raise ShareError(f"{len(report.skipped)} archive members were not written (listed above)")
     return 0

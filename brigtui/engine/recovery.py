@@ -119,7 +119,7 @@ def collect_garbage(
         elif expires is not None and expires <= now:
             expired.append((build, f"kept {share_settings.keep_hours:g} hours, until {iso(expires)}"))
         elif position >= share_settings.keep_count:
-            expired.append((build, f"more than {share_settings.keep_count} shares are kept"))
+            expired.append((build, f"over share.keep_count ({share_settings.keep_count})"))
     for build, reason in expired:
         share = Path(build.share_path) if build.share_path else state_dir / "shares" / build.id
         if share.exists() and not dry_run:

@@ -222,7 +222,9 @@ class ShareInspectorScreen(Screen[None]):
             node.expand()
         total = sum(entry.size for entry in message.entries if entry.kind == "file")
         where = display_path(message.path)
-        self._status(f"{where}: {len(message.entries)} entries, {human_size(total)} in files")
+        count = len(message.entries)
+        entries = "1 entry" if count == 1 else f"{count} entries"
+        self._status(f"{where}: {entries}, {human_size(total)} in files")
 
     def on_preview_loaded(self, message: PreviewLoaded) -> None:
         self.query_one(SharePreview).show(render_preview(message.data))

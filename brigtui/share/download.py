@@ -33,8 +33,9 @@ class DownloadConflict(ShareError):
         self.paths = paths
         shown = ", ".join(display_path(path) for path in paths[:3])
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-        super().__init__(f"{shown}{more} already exist in the destination; pass --force (or "
-                         "confirm) to overwrite")
+        verb = "exists" if len(paths) == 1 else "exist"
+        super().__init__(f"{shown}{more} already {verb} in the destination; pass --force "
+                         "(in the app: confirm) to overwrite")
 
 
 @dataclass

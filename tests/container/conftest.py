@@ -48,12 +48,19 @@ def runtime() -> Iterator[Runtime]:
         if found.name == "podman" and not own_conf and _host_needs_test_conf(found):
             patch.setenv("CONTAINERS_CONF", str(HERE / "containers.conf"))
 
-        # The example pipelines name Alpine images; a real one is used where it exists.
+        # The example pipelines name Alpine images; a real one is used where it exists. The
+        # stand-in tags are removed afterwards, so a user's own jobs never run on them.
+        tagged = []
         for image in sorted(example_images()):
             full_name = f"docker.io/library/{image}"
             if client(found, "image", "inspect", full_name, check=False).returncode != 0:
                 client(found, "tag", TEST_IMAGE, full_name)
-        yield found
+                tagged.append(full_name)
+        try:
+            yield found
+        finally:
+            for full_name in tagged:
+                client(found, "untag", TEST_IMAGE, full_name, check=False)
 
 
 @pytest.fixture

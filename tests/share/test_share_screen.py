@@ -193,7 +193,7 @@ async def test_download_asks_before_overwrite(share: Path, tmp_path: Path) -> No
             await settle(pilot)
             dialog = pilot.app.screen
             assert isinstance(dialog, OverwriteDialog)
-            assert "report.txt already exist" in dialog.message
+            assert "report.txt already exists" in dialog.message
             await pilot.press(answer)
             await settle(pilot)
             assert (dest / "report.txt").read_bytes() == expected
