@@ -25,7 +25,7 @@ def gc_command(args: argparse.Namespace) -> int:
     if not lines:
         print("nothing to remove")
     for line in lines:
-        print(f"would remove: {line}" if args.dry_run else line)
+        print(line)
     failed = any(": could not collect garbage: " in line for line in lines)
     return 1 if failed else 0
 
@@ -67,7 +67,8 @@ def executor_gc(
 ) -> list[str]:
     """Remove labelled containers or cluster objects of builds that no live brigtui owns."""
     if dry_run:
-        return [f"{name}: objects of finished builds (run without --dry-run to list and remove)"]
+        return [f"{name}: would remove labelled objects of finished builds "
+                "(run without --dry-run to list and remove them)"]
     if name == "container":
         from brigtui.engine.executors import container
 

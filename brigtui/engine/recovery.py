@@ -102,7 +102,8 @@ def collect_garbage(
         if pids:
             if not dry_run:
                 kill_tagged_processes(BUILD_TAG, build.id)
-            report.processes.append(f"build {build.id}: killed {len(pids)} leftover processes")
+            kill = "would kill" if dry_run else "killed"
+            report.processes.append(f"build {build.id}: {kill} {len(pids)} leftover processes")
 
     # Shares: those of interrupted builds, expired ones, those over the count, orphans.
     kept = [b for b in store.list_builds() if b.share_state in ("kept", "live")]
@@ -126,7 +127,8 @@ def collect_garbage(
             shutil.rmtree(share, ignore_errors=True)
         if not dry_run:
             store.update_build(build.id, share_state="expired")
-        report.shares.append(f"build {build.id}: removed share ({reason})")
+        remove = "would remove" if dry_run else "removed"
+        report.shares.append(f"build {build.id}: {remove} share ({reason})")
 
     known = {b.id for b in store.list_builds()}
     shares_root = state_dir / "shares"
@@ -135,5 +137,6 @@ def collect_garbage(
             if folder.name not in known:
                 if not dry_run:
                     shutil.rmtree(folder, ignore_errors=True)
-                report.shares.append(f"removed share folder {folder} of an unknown build")
+                remove = "would remove" if dry_run else "removed"
+                report.shares.append(f"{remove} share folder {folder} of an unknown build")
     return report
