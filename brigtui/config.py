@@ -19,6 +19,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 
 from brigtui.engine.errors import ConfigError
+from brigtui.engine.masking import Masker
 
 SETTINGS_FILE = "brigtui.yaml"
 EXECUTORS = ("local", "container", "kubernetes")
@@ -175,6 +176,18 @@ def resolve_secrets(settings: Settings, folder: Path) -> dict[str, str]:
                 f"{error.strerror}"
             ) from error
     return values
+
+
+def secret_masker(folder: Path, settings: Settings | None = None) -> Masker:
+    """Build a masker for the project's current secret values, for text shown on screen.
+
+    The masker masks nothing when the settings or a secret cannot be read, because then no
+    build received a secret value either.
+    """
+    try:
+        return Masker(resolve_secrets(settings or load_settings(folder), folder).values())
+    except ConfigError:
+        return Masker()
 
 
 def settings_as_dict(settings: Settings) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from brigtui.commands.common import find_build, open_store, pipelines_folder
-from brigtui.config import Settings, load_settings, resolve_secrets
-from brigtui.engine.errors import BrigtuiError, UsageError
+from brigtui.config import Settings, load_settings, secret_masker
+from brigtui.engine.errors import UsageError
 from brigtui.engine.masking import Masker
 from brigtui.share.backends import inspector_for
 from brigtui.share.download import download
@@ -35,7 +35,7 @@ def share_command(args: argparse.Namespace) -> int:
         if args.action == "ls":
             return _list(inspector, args.path)
         if args.action == "cat":
-            return _cat(inspector, args.path, engine_masker(folder) if sys.stdout.isatty() else None)
+            return _cat(inspector, args.path, secret_masker(folder) if sys.stdout.isatty() else None)
         return _get(inspector, args.path, Path(args.dest or "."), args.force)
 
 
@@ -85,12 +85,6 @@ def _cat(inspector: ShareInspector, path: str, masker: Masker | None) -> int:
     out.flush()
     return 0
 
-
-def engine_masker(folder: Path) -> Masker:
-    try:
-        return Masker(resolve_secrets(load_settings(folder), folder).values())
-    except BrigtuiError:
-        return Masker()
 
 
 def _get(inspector: ShareInspector, path: str, dest: Path, force: bool) -> int:

@@ -50,7 +50,6 @@ from brigtui.engine.model import (
     JobStatus,
     Project,
     Result,
-    format_size,
 )
 from brigtui.engine.resume import ResumePlan, input_hash, link_or_copy
 from brigtui.engine.script import LoadedScript, describe, load_script, script_line
@@ -834,7 +833,3 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
 async def _bytes_chunks(data: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(data), STDIN_CHUNK):
         yield data[start : start + STDIN_CHUNK]
-
-
-def describe_size(size: int) -> str:
-    return format_size(size)

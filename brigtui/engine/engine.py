@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brigtui.config import Settings, load_settings, resolve_secrets, settings_as_dict
+from brigtui.config import (
+    Settings,
+    load_settings,
+    resolve_secrets,
+    secret_masker,
+    settings_as_dict,
+)
 from brigtui.engine.build import BuildOutcome, BuildRunner
 from brigtui.engine.errors import BrigtuiError, UsageError
 from brigtui.engine.executors import create_executor
@@ -120,15 +126,8 @@ class Engine:
         return settings
 
     def secret_masker(self) -> Masker:
-        """A masker for the project's current secret values, for anything shown on screen.
-
-        Returns one that masks nothing when the settings or a secret cannot be read, because
-        then no secret value reached a build either.
-        """
-        try:
-            return Masker(resolve_secrets(self.load_settings(), self.folder).values())
-        except BrigtuiError:
-            return Masker()
+        """Build a masker for the project's current secret values (see config.secret_masker)."""
+        return secret_masker(self.folder, self._fixed_settings)
 
     def settings_for(self, build: BuildRunner) -> Settings:
         return self._settings.get(build.id) or self.load_settings()
