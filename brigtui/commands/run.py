@@ -87,7 +87,7 @@ def parse_payload(value: str | None) -> Any:
 
 
 def scripts_for(path: Path, event: str) -> list[Path]:
-    """The script itself, or the scripts of a folder that register `event`."""
+    """Return the script itself, or the scripts of a folder that register `event`."""
     if path.is_file():
         return [path]
     candidates = sorted(p for p in path.iterdir() if p.is_file() and is_event_script(p))

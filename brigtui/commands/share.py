@@ -49,7 +49,7 @@ def _settings(folder: Path, args: argparse.Namespace) -> Settings:
 
 
 def format_entry(entry: Entry) -> str:
-    """One `ls -l`-like line: mode, size, modification time (UTC) and the escaped name."""
+    """Format an entry as one `ls -l`-like line: mode, size, time (UTC) and the escaped name."""
     moment = time.strftime("%Y-%m-%d %H:%M", time.gmtime(entry.mtime))
     name = display_path(entry.name or entry.path)
     if entry.kind == "dir":

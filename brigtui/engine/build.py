@@ -358,7 +358,7 @@ class BuildRunner:
             if inspect.isawaitable(result):
                 await result
         except JobFailed as error:
-            # The job's own state change already showed why it failed: say only where.
+            # The job's own state change already gave the reason, so this note names only the line.
             line = script_line(error, script.resolve())
             if line:
                 self.note(f"the handler stopped at {script.name}, line {line}, awaiting job '{error.job}'")
@@ -611,7 +611,7 @@ class BuildRunner:
 
 
     def _draft_spec(self, job: Job) -> dict[str, Any]:
-        """What a job that could not start asked for, masked and shortened, for its detail view."""
+        """Return the fields of a job that could not start, masked and shortened, for its detail view."""
         env = {}
         for name, value in job.env.items():
             text = self.masker.text(str(value))
@@ -785,8 +785,11 @@ class BuildRunner:
         )
 
     def _share_stdin_task(self, path: Path, spec: JobSpec) -> str:
-        """A first task that makes a share file the job's standard input, for executors
-        whose share is not a host folder (the file lives in the cluster's claim)."""
+        """Return a first task that makes a share file the job's standard input.
+
+        Executors whose share is not a host folder need it, because the file lives in the
+        cluster's claim, where only the job can read it.
+        """
         if not spec.storage:
             raise JobSpecError(
                 f"job '{spec.name}': stdin from the share file {path} needs storage=True"

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Leftovers:
-    """What `brigtui gc` found, as lines a user can read."""
+    """Findings of `brigtui gc`, as lines a user can read."""
 
     interrupted: list[str] = field(default_factory=list)
     processes: list[str] = field(default_factory=list)
@@ -87,7 +87,7 @@ def collect_garbage(
 ) -> Leftovers:
     """Mark crashed builds interrupted, kill their processes, and remove expired shares.
 
-    Interrupted builds lose their share (nobody chose to keep it); failed and cancelled
+    Interrupted builds lose their share, because no user chose to keep it. Failed and cancelled
     builds keep theirs until `keep_hours` pass or more than `keep_count` are kept.
     """
     now = now or utc_now()

@@ -49,7 +49,7 @@ class Source:
             return handle.read(limit)
 
     def as_stdin(self) -> Result:
-        """The data as a Result, which the engine streams from disk into a job's input.
+        """Return the data as a Result, which the engine streams from disk into a job's input.
 
         A plain Path would mean a file in the running build's share, so a local file is
         wrapped as the output of a job named after where it came from.

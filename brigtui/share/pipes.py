@@ -67,7 +67,7 @@ class QueueLink:
             await self._queue.put(None)
 
     def close_reader(self) -> None:
-        """The next job ended: drop what is queued and fail further writes."""
+        """Drop what is queued and fail further writes, once the next job has ended."""
         self._reader_closed = True
         while not self._queue.empty():
             self._queue.get_nowait()
@@ -101,13 +101,13 @@ class SpliceLink:
         return fd
 
     def abandon_writer(self) -> None:
-        """The upstream job never started: end the stream so the downstream job sees EOF."""
+        """End the stream when the upstream job never started, so the downstream job reads EOF."""
         fd = self.take_writer_fd()
         if fd >= 0:
             os.close(fd)
 
     def abandon_reader(self) -> None:
-        """The downstream job never started: let the upstream job get SIGPIPE."""
+        """Close the read end when the downstream job never started, so the upstream job gets SIGPIPE."""
         fd = self.take_reader_fd()
         if fd >= 0:
             os.close(fd)

@@ -24,7 +24,7 @@ def test_folder_download_matches(inspector: ShareInspector, share: Path, tmp_pat
     report = download(inspector, "data", dest, progress=lambda done, total, _: seen.append((done, total)))
     assert (dest / "data" / "blob.bin").read_bytes() == (share / "data" / "blob.bin").read_bytes()
     assert (dest / "data" / "deep" / "leaf.py").read_bytes() == (share / "data/deep/leaf.py").read_bytes()
-    # A link that leaves the downloaded folder is not recreated, and the report says so.
+    # A link that leaves the downloaded folder is not recreated, and the report lists it.
     assert not os.path.lexists(dest / "data" / "up-out")
     assert any("up-out" in line and "outside the downloaded folder" in line for line in report.skipped)
     assert report.files == 2

@@ -31,7 +31,7 @@ ChunkSink = Callable[[bytes], Awaitable[None]]
 
 
 class OwnedFd:
-    """A file descriptor handed to whoever takes it first; the other side must not close it."""
+    """A file descriptor with one owner: the first caller of `take`, else `close` closes it."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -52,7 +52,7 @@ class OwnedFd:
 
 @dataclass
 class BuildInfo:
-    """One build, as an executor sees it."""
+    """The part of a build that an executor needs."""
 
     id: str
     project: str
@@ -63,7 +63,7 @@ class BuildInfo:
     work_dir: Path
     """Folder for this build's logs, outputs and scripts."""
     share_dir: Path
-    """Where the local and container executors keep the build's share."""
+    """Host folder of the build's share on the local and container executors."""
     note: Callable[[str], None]
     """Writes a line to the build's own log (shown in the UI and on stderr of `brigtui run`)."""
     labels: dict[str, str] = field(default_factory=dict)
@@ -98,7 +98,7 @@ class JobSpec:
 
 @dataclass
 class JobRequest:
-    """What an executor needs to run one job."""
+    """Everything an executor needs to run one job."""
 
     build: BuildInfo
     spec: JobSpec
@@ -155,7 +155,7 @@ class Executor(abc.ABC):
         """Remove what the build created; keep the share only when asked to."""
 
     def describe(self) -> str:
-        """One line for status bars: the executor and where it runs jobs."""
+        """Return one line for status bars: the executor and where it runs jobs."""
         return self.name
 
     def labels(self, build: BuildInfo, job: str | None = None) -> dict[str, str]:

@@ -128,7 +128,7 @@ async def _pump_out(stream: asyncio.StreamReader, sink: ChunkSink, pid: int) -> 
         try:
             await sink(chunk)
         except BrokenPipeError:
-            # Whoever consumed the output (the next job of a pipe) stopped reading: end the
+            # The consumer of the output (the next job of a pipe) stopped reading, so end the
             # job as a shell pipeline would, then drain what it already wrote.
             kill_group(pid, signal.SIGPIPE)
             while await stream.read(CHUNK_SIZE):
